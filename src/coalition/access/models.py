@@ -1,0 +1,68 @@
+"""Tables of users, their API tokens and the append-only audit chain."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import Boolean, ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from coalition.access.labels import Role
+from coalition.db import Base, BigId, UTCDateTime, str_enum, utcnow
+from coalition.registry.models import Participant
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    role: Mapped[Role] = mapped_column(str_enum(Role, "user_role"))
+    # The nation (or organisation) a national, recipient or analyst user speaks for.
+    participant_id: Mapped[int | None] = mapped_column(ForeignKey("participants.id"))
+    # The coordination format a coordinator runs the secretariat of.
+    format_id: Mapped[int | None] = mapped_column(ForeignKey("formats.id"))
+    password_hash: Mapped[str | None] = mapped_column(String(200))
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    participant: Mapped[Participant | None] = relationship(lazy="joined")
+
+
+class ApiToken(Base):
+    """A bearer token, stored only as the SHA-256 of its high-entropy secret."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(16))
+    label: Mapped[str] = mapped_column(String(120), default="")
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    last_used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship(lazy="joined")
+
+
+class AuditEntry(Base):
+    """One write, chained: `hash` covers `prev_hash` and the entry's canonical JSON."""
+
+    __tablename__ = "audit_entries"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    actor: Mapped[str] = mapped_column(String(120), index=True)
+    action: Mapped[str] = mapped_column(String(80), index=True)
+    target_type: Mapped[str] = mapped_column(String(60), index=True)
+    target_id: Mapped[str] = mapped_column(String(80))
+    before: Mapped[str | None] = mapped_column(Text)
+    after: Mapped[str | None] = mapped_column(Text)
+    request_id: Mapped[str] = mapped_column(String(64), default="")
+    releasability: Mapped[str] = mapped_column(String(16), default="NATIONAL")
+    owner_participant_id: Mapped[int | None] = mapped_column(BigId)
+    format_id: Mapped[int | None] = mapped_column(BigId)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64), unique=True)

@@ -1,0 +1,63 @@
+"""The one place that decides which labelled rows an actor may see.
+
+Every list, detail, search, export and aggregate over a labelled table goes through `visible`,
+so a user never learns that a record they may not see exists.
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from sqlalchemy import ColumnElement, Select, and_, false, or_, true
+
+from coalition.access.actor import Actor
+from coalition.access.labels import Releasability, Role
+
+SelectT = TypeVar("SelectT", bound=Select[Any])
+
+
+def visibility_clause(actor: Actor, model: Any) -> ColumnElement[bool]:
+    """A WHERE clause over `model` (needs releasability, format_id and __owner_column__)."""
+    if actor.role is Role.ADMIN:
+        return true()
+    label = model.releasability
+    clauses: list[ColumnElement[bool]] = [label == Releasability.PUBLIC]
+    if actor.role is Role.OBSERVER:
+        return or_(*clauses)
+    owner = getattr(model, model.__owner_column__)
+    fmt = model.format_id
+    if actor.participant_id is not None:
+        clauses.append(owner == actor.participant_id)
+    if actor.member_format_ids:
+        clauses.append(and_(label == Releasability.COALITION,
+                            fmt.in_(sorted(actor.member_format_ids))))
+    if actor.is_nato or actor.coordinates_nato_led_format:
+        clauses.append(label == Releasability.NATO)
+    if actor.coordinated_format_ids:
+        clauses.append(fmt.in_(sorted(actor.coordinated_format_ids)))
+    return or_(*clauses) if clauses else false()
+
+
+def visible(stmt: SelectT, actor: Actor, model: Any) -> SelectT:
+    return stmt.where(visibility_clause(actor, model))
+
+
+def can_see(actor: Actor, record: Any) -> bool:
+    """The same rule as `visibility_clause`, for one loaded record."""
+    if actor.role is Role.ADMIN:
+        return True
+    label = Releasability(record.releasability)
+    if label is Releasability.PUBLIC:
+        return True
+    if actor.role is Role.OBSERVER:
+        return False
+    owner = getattr(record, type(record).__owner_column__)
+    if actor.participant_id is not None and owner == actor.participant_id:
+        return True
+    if record.format_id in actor.coordinated_format_ids:
+        return True
+    if label is Releasability.COALITION:
+        return record.format_id in actor.member_format_ids
+    if label is Releasability.NATO:
+        return actor.is_nato or actor.coordinates_nato_led_format
+    return False

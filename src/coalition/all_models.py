@@ -1,0 +1,19 @@
+"""Imports every table module so metadata is complete (Alembic, tests, backups)."""
+
+from coalition.access import models as access_models
+from coalition.catalog import models as catalog_models
+from coalition.db import Base
+from coalition.meetings import models as meetings_models
+from coalition.pledges import models as pledges_models
+from coalition.registry import models as registry_models
+from coalition.requirements import models as requirements_models
+
+__all__ = [
+    "Base",
+    "access_models",
+    "catalog_models",
+    "meetings_models",
+    "pledges_models",
+    "registry_models",
+    "requirements_models",
+]

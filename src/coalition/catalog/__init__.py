@@ -1,0 +1,1 @@
+"""The catalog of item types donors can pledge and the recipient can require."""

@@ -1,0 +1,100 @@
+"""The `coalition` command: database, demo data, server, and one sub-command per domain."""
+
+from __future__ import annotations
+
+import typer
+
+from coalition.cli import catalog, meetings, pledges, registry, requirements
+from coalition.cli._run import console, print_json, print_table
+from coalition.config import get_settings
+
+app = typer.Typer(
+    help="Coalition: coordinate multinational security assistance.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+db_app = typer.Typer(help="Database schema (Alembic migrations).", no_args_is_help=True)
+config_app = typer.Typer(help="Effective configuration.", no_args_is_help=True)
+demo_app = typer.Typer(help="Demo data.", no_args_is_help=True)
+
+app.add_typer(config_app, name="config")
+app.add_typer(db_app, name="db")
+app.add_typer(demo_app, name="demo")
+app.add_typer(registry.participants, name="participants")
+app.add_typer(registry.formats, name="formats")
+app.add_typer(registry.coalitions, name="coalitions")
+app.add_typer(catalog.app, name="catalog")
+app.add_typer(requirements.app, name="requirements")
+app.add_typer(pledges.app, name="pledges")
+app.add_typer(meetings.app, name="meetings")
+
+
+@config_app.command("show")
+def config_show(as_json: bool = typer.Option(False, "--json")) -> None:
+    """Print the effective settings, secrets masked."""
+    shown = get_settings().masked()
+    if as_json:
+        print_json(shown)
+        return
+    print_table("Settings (env prefix COALITION_)", ["setting", "value"], shown.items())
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: str = typer.Argument("heads")) -> None:
+    """Migrate the database to the latest schema."""
+    from coalition import migrate
+
+    migrate.upgrade(url=get_settings().database_url, revision=revision)
+    console.print(f"database at {revision}")
+
+
+@db_app.command("downgrade")
+def db_downgrade(revision: str = typer.Argument(..., help="Target revision, e.g. base.")) -> None:
+    """Migrate the database down to REVISION."""
+    from coalition import migrate
+
+    migrate.downgrade(url=get_settings().database_url, revision=revision)
+    console.print(f"database at {revision}")
+
+
+@db_app.command("check")
+def db_check() -> None:
+    """Fail if the models drifted from the migrations."""
+    from coalition import migrate
+
+    migrate.check(url=get_settings().database_url)
+    console.print("models and migrations agree")
+
+
+@demo_app.command("load")
+def demo_load(
+    scale: int = typer.Option(0, min=0, help="Add N synthetic pledges (and requirements)."),
+    seed: int = typer.Option(2024, help="Random seed of the synthetic part."),
+) -> None:
+    """Load the demo: real reference data, plausible requirements, pledges and meetings."""
+    from coalition.demo import loader
+
+    report = loader.load(scale_pledges=scale, seed=seed)
+    print_table("Demo data loaded", ["what", "rows"], report.items(), numeric=["rows"])
+
+
+@app.command("serve")
+def serve(
+    host: str = typer.Option(None, help="Bind address (default from settings: 127.0.0.1)."),
+    port: int = typer.Option(None, help="Port (default from settings: 8000)."),
+) -> None:
+    """Serve the API and dashboard."""
+    import uvicorn
+
+    from coalition.web.app import create_app
+
+    settings = get_settings()
+    host = host or settings.host
+    port = port or settings.port
+    console.print(f"Coalition is serving on [bold]http://{host}:{port}[/] "
+                  f"(API docs: http://{host}:{port}/docs)")
+    uvicorn.run(create_app(), host=host, port=port, log_level=settings.log_level.lower())
+
+
+if __name__ == "__main__":
+    app()

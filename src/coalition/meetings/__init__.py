@@ -1,0 +1,1 @@
+"""Meetings of coordination formats: attendance, announcements and decisions."""

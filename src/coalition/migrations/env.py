@@ -1,0 +1,42 @@
+"""Alembic environment: migrates the connection it is handed, or the configured database."""
+
+from __future__ import annotations
+
+from alembic import context
+from sqlalchemy import Connection
+
+from coalition.all_models import Base
+from coalition.config import get_settings
+from coalition.db import make_engine
+
+config = context.config
+target_metadata = Base.metadata
+
+
+def _run(connection: Connection) -> None:
+    context.configure(
+        connection=connection,
+        target_metadata=target_metadata,
+        # SQLite alters tables by copy-and-move; batch mode makes later migrations work there.
+        render_as_batch=True,
+        compare_type=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def run_migrations_online() -> None:
+    connection = config.attributes.get("connection")
+    if connection is not None:
+        _run(connection)
+        return
+    url = config.get_main_option("sqlalchemy.url") or get_settings().database_url
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        _run(conn)
+    engine.dispose()
+
+
+if context.is_offline_mode():
+    raise SystemExit("offline SQL generation is not supported; run against a database")
+run_migrations_online()

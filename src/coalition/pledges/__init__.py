@@ -1,0 +1,1 @@
+"""What donors offer, its lifecycle, and the allocations that tie it to requirements."""

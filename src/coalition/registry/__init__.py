@@ -1,0 +1,1 @@
+"""Participants, coordination formats and capability coalitions."""

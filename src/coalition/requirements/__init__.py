@@ -1,0 +1,1 @@
+"""The recipient's prioritized needs."""
