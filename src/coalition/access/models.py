@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Boolean, ForeignKey, String, Text
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from coalition.access.labels import Role
@@ -22,7 +22,8 @@ class User(Base):
     participant_id: Mapped[int | None] = mapped_column(ForeignKey("participants.id"))
     # The coordination format a coordinator runs the secretariat of.
     format_id: Mapped[int | None] = mapped_column(ForeignKey("formats.id"))
-    password_hash: Mapped[str | None] = mapped_column(String(200))
+    # Secret columns never reach the audit log (see audit.snapshot).
+    password_hash: Mapped[str | None] = mapped_column(String(200), info={"secret": True})
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -36,7 +37,7 @@ class ApiToken(Base):
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
-    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True, info={"secret": True})
     prefix: Mapped[str] = mapped_column(String(16))
     label: Mapped[str] = mapped_column(String(120), default="")
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -51,6 +52,11 @@ class AuditEntry(Base):
     """One write, chained: `hash` covers `prev_hash` and the entry's canonical JSON."""
 
     __tablename__ = "audit_entries"
+    # Entries are labelled like the record they describe, so the audit view filters them with
+    # the same visibility rule as the records themselves.
+    __owner_column__ = "owner_participant_id"
+    # `coalition audit log --target pledges:42` looks entries up by both.
+    __table_args__ = (Index("ix_audit_entries_target", "target_type", "target_id"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
@@ -66,3 +72,18 @@ class AuditEntry(Base):
     format_id: Mapped[int | None] = mapped_column(BigId)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class AuditHead(Base):
+    """The chain's end as of the last append (one row).
+
+    A hash chain alone cannot show that its newest entries were cut off; comparing the walked
+    chain with this row can. `audit.record` updates it in the same transaction as the append.
+    """
+
+    __tablename__ = "audit_head"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    entries: Mapped[int] = mapped_column(BigInteger)
+    last_id: Mapped[int] = mapped_column(BigInteger)
+    last_hash: Mapped[str] = mapped_column(String(64))

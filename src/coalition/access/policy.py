@@ -32,6 +32,7 @@ RECORD_MEETINGS = _perm("record meetings", Role.COORDINATOR)
 RECORD_LOGISTICS = _perm("record logistics", Role.COORDINATOR, Role.RECIPIENT, Role.NATIONAL)
 READ_AUDIT = _perm("read the audit log", Role.COORDINATOR)
 MANAGE_USERS = _perm("manage users")
+HAND_OVER = _perm("hand over the coordination of a format", Role.COORDINATOR)
 
 
 def ensure(actor: Actor, permission: Permission) -> None:
@@ -43,3 +44,15 @@ def ensure_own_nation(actor: Actor, participant_id: int, *, what: str) -> None:
     """National desks act only for their own nation; the sovereign decision stays national."""
     if actor.role is Role.NATIONAL and actor.participant_id != participant_id:
         raise Forbidden(f"a national user may only {what} of their own nation")
+
+
+def ensure_speaks_for(actor: Actor, participant_id: int, *, what: str) -> None:
+    """National desks and the recipient's staff act only for the participant they represent."""
+    if actor.role in {Role.NATIONAL, Role.RECIPIENT} and actor.participant_id != participant_id:
+        raise Forbidden(f"a {actor.role.value} user may only {what} of their own nation")
+
+
+def ensure_coordinates(actor: Actor, format_id: int, *, what: str) -> None:
+    """A format's secretariat acts for its own format; admins for any."""
+    if actor.role is Role.COORDINATOR and format_id not in actor.coordinated_format_ids:
+        raise Forbidden(f"a coordinator may only {what} of the format they coordinate")

@@ -7,10 +7,10 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from coalition.access import audit
+from coalition.access import audit, policy
 from coalition.access.actor import Actor, actor_for_user
 from coalition.access.labels import Role
 from coalition.access.models import ApiToken, User
@@ -44,6 +44,7 @@ def create_user(
     format_code: str | None = None,
 ) -> User:
     """National and recipient users must speak for a participant; coordinators run a format."""
+    policy.ensure(actor, policy.MANAGE_USERS)
     if session.scalar(select(User.id).where(User.name == name)) is not None:
         raise Conflict(f"user {name!r} already exists")
     participant_id = None
@@ -76,8 +77,30 @@ def get_user(session: Session, *, name: str) -> User:
     return user
 
 
-def list_users(session: Session) -> list[User]:
+def list_users(session: Session, *, actor: Actor) -> list[User]:
+    policy.ensure(actor, policy.MANAGE_USERS)
     return list(session.scalars(select(User).order_by(User.name)))
+
+
+def active_token_counts(session: Session) -> dict[int, int]:
+    """Tokens per user that would still authenticate now."""
+    now = utcnow()
+    rows = session.execute(
+        select(ApiToken.user_id, func.count()).where(
+            ApiToken.revoked_at.is_(None),
+            ApiToken.expires_at.is_(None) | (ApiToken.expires_at > now),
+        ).group_by(ApiToken.user_id)).tuples()
+    return dict(rows.all())
+
+
+def list_tokens(session: Session, *, actor: Actor, user_name: str | None = None
+                ) -> list[ApiToken]:
+    """Every token with its prefix and dates, newest first; the secrets were never stored."""
+    policy.ensure(actor, policy.MANAGE_USERS)
+    stmt = select(ApiToken).order_by(ApiToken.id.desc())
+    if user_name is not None:
+        stmt = stmt.where(ApiToken.user_id == get_user(session, name=user_name).id)
+    return list(session.scalars(stmt))
 
 
 def issue_token(
@@ -88,6 +111,10 @@ def issue_token(
     label: str = "",
     expires_in: dt.timedelta | None = None,
 ) -> IssuedToken:
+    """A deactivated user gets no new token: reactivation is a deliberate, separate step."""
+    policy.ensure(actor, policy.MANAGE_USERS)
+    if not user.is_active:
+        raise Conflict(f"user {user.name!r} is deactivated")
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     record = ApiToken(
         user_id=user.id,
@@ -105,6 +132,7 @@ def issue_token(
 
 
 def revoke_token(session: Session, *, actor: Actor, token_id: int) -> ApiToken:
+    policy.ensure(actor, policy.MANAGE_USERS)
     record = session.get(ApiToken, token_id)
     if record is None:
         raise NotFound(f"no token with id {token_id}")
@@ -116,13 +144,27 @@ def revoke_token(session: Session, *, actor: Actor, token_id: int) -> ApiToken:
 
 
 def deactivate_user(session: Session, *, actor: Actor, name: str) -> User:
-    """Revokes every token of the user as well: a deactivated user cannot call anything."""
+    """Revokes every token of the user as well: a deactivated user cannot call anything.
+
+    The last active administrator stays, so somebody can still manage users.
+    """
+    policy.ensure(actor, policy.MANAGE_USERS)
     user = get_user(session, name=name)
+    if user.role is Role.ADMIN and user.is_active and session.scalar(
+        select(func.count()).select_from(User)
+        .where(User.role == Role.ADMIN, User.is_active.is_(True), User.id != user.id)
+    ) == 0:
+        raise Conflict(f"{name!r} is the last active administrator")
+    before = audit.snapshot(user)
     user.is_active = False
+    revoked = []
     for token in session.scalars(select(ApiToken).where(ApiToken.user_id == user.id)):
         if token.revoked_at is None:
             token.revoked_at = utcnow()
-    audit.record(session, actor=actor, action="user.deactivate", target=user)
+            revoked.append(token.prefix)
+    session.flush()
+    audit.record(session, actor=actor, action="user.deactivate", target=user, before=before,
+                 after={**audit.snapshot(user), "revoked_tokens": revoked})
     return user
 
 

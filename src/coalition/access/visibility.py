@@ -1,7 +1,19 @@
 """The one place that decides which labelled rows an actor may see.
 
 Every list, detail, search, export and aggregate over a labelled table goes through `visible`,
-so a user never learns that a record they may not see exists.
+so a user never learns that a record they may not see exists. The rules:
+
+- admins see everything; observers only PUBLIC records;
+- the owning nation always sees its own records (`__owner_column__`: donor, recipient, chair);
+- a format's coordinators see every record of their format, NATIONAL ones included;
+- COALITION: members of the owning format, NATO and non-NATO alike;
+- NATO: users whose nation is a NATO member (by accession year), and coordinators of a
+  NATO-led format;
+- NATIONAL: nobody else.
+
+A labelled table has `releasability`, `format_id` and `__owner_column__`; `labelled_models()`
+lists them all, so checks that must cover every labelled record (hand-over, tests) find new
+tables without being told.
 """
 
 from __future__ import annotations
@@ -40,6 +52,22 @@ def visibility_clause(actor: Actor, model: Any) -> ColumnElement[bool]:
 
 def visible(stmt: SelectT, actor: Actor, model: Any) -> SelectT:
     return stmt.where(visibility_clause(actor, model))
+
+
+def is_labelled(model: Any) -> bool:
+    return all(hasattr(model, name) for name in ("releasability", "format_id",
+                                                 "__owner_column__"))
+
+
+def labelled_models() -> list[type[Any]]:
+    """Every mapped class carrying a label, in table-name order (audit entries excluded:
+    they copy their label from the record they describe)."""
+    from coalition import all_models
+    from coalition.access.models import AuditEntry
+
+    found = [mapper.class_ for mapper in all_models.Base.registry.mappers
+             if is_labelled(mapper.class_) and mapper.class_ is not AuditEntry]
+    return sorted(found, key=lambda cls: cls.__tablename__)
 
 
 def can_see(actor: Actor, record: Any) -> bool:

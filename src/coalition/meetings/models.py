@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Boolean, Date, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -11,6 +12,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from coalition.access.labels import Releasability
 from coalition.db import Base, BigId, UTCDateTime, str_enum, utcnow
 from coalition.registry.models import Format, Participant
+
+if TYPE_CHECKING:
+    from coalition.pledges.models import Pledge
 
 
 class DecisionStatus(enum.StrEnum):
@@ -65,10 +69,14 @@ class MeetingAnnouncement(Base):
 
     __tablename__ = "meeting_announcements"
     __table_args__ = (UniqueConstraint("pledge_id"),)
+    # The announcement names the pledge, so its audit entry is as releasable as the pledge.
+    __label_source__ = "pledge"
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id"), index=True)
     pledge_id: Mapped[int] = mapped_column(ForeignKey("pledges.id"))
+
+    pledge: Mapped[Pledge] = relationship()
 
 
 class Decision(Base):

@@ -13,6 +13,7 @@ from coalition.meetings.models import Decision, Meeting, MeetingAnnouncement, Me
 from coalition.meetings.schemas import DecisionCreate, MeetingCreate
 from coalition.paging import Page, paginate
 from coalition.pledges import service as pledge_service
+from coalition.pledges.models import Pledge
 from coalition.registry import service as registry_service
 
 SORTS = {"held_on": Meeting.held_on, "id": Meeting.id}
@@ -77,10 +78,13 @@ def announce(session: Session, *, actor: Actor, meeting_id: int, pledge_id: int
     return announcement
 
 
-def announced_pledge_ids(session: Session, *, meeting_id: int) -> list[int]:
-    return list(session.scalars(select(MeetingAnnouncement.pledge_id)
-                                .where(MeetingAnnouncement.meeting_id == meeting_id)
-                                .order_by(MeetingAnnouncement.id)))
+def announced_pledge_ids(session: Session, *, actor: Actor, meeting_id: int) -> list[int]:
+    """Only pledges the actor may see: an id alone would reveal that a pledge exists."""
+    stmt = (select(MeetingAnnouncement.pledge_id)
+            .join(Pledge, Pledge.id == MeetingAnnouncement.pledge_id)
+            .where(MeetingAnnouncement.meeting_id == meeting_id)
+            .order_by(MeetingAnnouncement.id))
+    return list(session.scalars(visible(stmt, actor, Pledge)))
 
 
 def record_decision(session: Session, *, actor: Actor, meeting_id: int | None,
@@ -102,9 +106,11 @@ def record_decision(session: Session, *, actor: Actor, meeting_id: int | None,
     return decision
 
 
-def list_decisions(session: Session, *, actor: Actor, format_code: str | None = None
-                   ) -> list[Decision]:
+def list_decisions(session: Session, *, actor: Actor, format_code: str | None = None,
+                   meeting_id: int | None = None) -> list[Decision]:
     stmt = visible(select(Decision), actor, Decision)
+    if meeting_id is not None:
+        stmt = stmt.where(Decision.meeting_id == meeting_id)
     if format_code is not None:
         stmt = stmt.where(Decision.format_id == registry_service.get_format(
             session, code=format_code).id)

@@ -128,6 +128,8 @@ class Allocation(Base):
                         name="delivered_within_shipped"),
         UniqueConstraint("pledge_id", "requirement_id", "created_at"),
     )
+    # An allocation is as releasable as its pledge (audit entries copy the pledge's label).
+    __label_source__ = "pledge"
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     pledge_id: Mapped[int] = mapped_column(ForeignKey("pledges.id"), index=True)

@@ -96,7 +96,7 @@ def create_requirement(session: Session, *, actor: Actor, data: RequirementCreat
                                                      field="recipient")
     if not recipient.is_recipient:
         raise ValidationFailed.single("recipient", "participant is not a recipient", data.recipient)
-    policy.ensure_own_nation(actor, recipient.id, what="state requirements")
+    policy.ensure_speaks_for(actor, recipient.id, what="state requirements")
     item = catalog_service.resolve_item_type(session, code=data.item_type)
     reference = data.reference or f"REQ-{uuid.uuid4().hex[:10].upper()}"
     if session.scalar(select(Requirement.id).where(Requirement.reference == reference)):
@@ -121,6 +121,7 @@ def update_requirement(session: Session, *, actor: Actor, requirement_id: int,
     policy.ensure(actor, policy.MANAGE_REQUIREMENTS)
     requirement = get_requirement(session, actor=actor, requirement_id=requirement_id,
                                   for_update=True)
+    policy.ensure_speaks_for(actor, requirement.recipient_id, what="change requirements")
     if requirement.status is RequirementStatus.WITHDRAWN:
         raise InvalidTransition("a withdrawn requirement cannot be changed")
     if data.quantity is not None and data.quantity < requirement.quantity_committed:
@@ -142,6 +143,7 @@ def withdraw_requirement(session: Session, *, actor: Actor, requirement_id: int,
     policy.ensure(actor, policy.MANAGE_REQUIREMENTS)
     requirement = get_requirement(session, actor=actor, requirement_id=requirement_id,
                                   for_update=True)
+    policy.ensure_speaks_for(actor, requirement.recipient_id, what="withdraw requirements")
     if requirement.status is RequirementStatus.WITHDRAWN:
         raise InvalidTransition("requirement is already withdrawn")
     before = audit.snapshot(requirement)

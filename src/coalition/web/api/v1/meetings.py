@@ -29,13 +29,15 @@ class DecisionAtMeeting(DecisionCreate):
     pass
 
 
-def _detail(session: SessionDep, meeting: Meeting) -> MeetingDetail:
+def _detail(session: SessionDep, actor: ActorDep, meeting: Meeting) -> MeetingDetail:
     return MeetingDetail(
         **MeetingRead.model_validate(meeting).model_dump(),
         agenda=meeting.agenda,
         attendees=[AttendeeRead.model_validate(a) for a in meeting.attendees],
-        announced_pledge_ids=meeting_service.announced_pledge_ids(session, meeting_id=meeting.id),
-        decisions=[DecisionRead.model_validate(d) for d in meeting.decisions],
+        announced_pledge_ids=meeting_service.announced_pledge_ids(session, actor=actor,
+                                                                  meeting_id=meeting.id),
+        decisions=[DecisionRead.model_validate(d) for d in meeting_service.list_decisions(
+            session, actor=actor, meeting_id=meeting.id)],
     )
 
 
@@ -50,13 +52,14 @@ def list_meetings(session: SessionDep, actor: ActorDep, format: str | None = Non
 
 @router.get("/meetings/{meeting_id}", response_model=MeetingDetail)
 def get_meeting(meeting_id: int, session: SessionDep, actor: ActorDep) -> MeetingDetail:
-    return _detail(session, meeting_service.get_meeting(session, actor=actor,
-                                                        meeting_id=meeting_id))
+    return _detail(session, actor, meeting_service.get_meeting(session, actor=actor,
+                                                               meeting_id=meeting_id))
 
 
 @router.post("/meetings", response_model=MeetingDetail, status_code=status.HTTP_201_CREATED)
 def create_meeting(data: MeetingCreate, session: SessionDep, actor: ActorDep) -> MeetingDetail:
-    return _detail(session, meeting_service.create_meeting(session, actor=actor, data=data))
+    return _detail(session, actor,
+                   meeting_service.create_meeting(session, actor=actor, data=data))
 
 
 @router.post("/meetings/{meeting_id}/announcements", response_model=MeetingDetail,
@@ -65,8 +68,8 @@ def announce(meeting_id: int, data: AnnouncementCreate, session: SessionDep, act
              ) -> MeetingDetail:
     meeting_service.announce(session, actor=actor, meeting_id=meeting_id,
                              pledge_id=data.pledge_id)
-    return _detail(session, meeting_service.get_meeting(session, actor=actor,
-                                                        meeting_id=meeting_id))
+    return _detail(session, actor, meeting_service.get_meeting(session, actor=actor,
+                                                               meeting_id=meeting_id))
 
 
 @router.post("/meetings/{meeting_id}/decisions", response_model=DecisionRead,
