@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from coalition.cli import catalog, meetings, pledges, registry, requirements
+from coalition.cli import access, catalog, meetings, passwords, pledges, registry, requirements
 from coalition.cli._run import console, print_json, print_table
 from coalition.config import get_settings
 
@@ -16,6 +16,7 @@ app = typer.Typer(
 db_app = typer.Typer(help="Database schema (Alembic migrations).", no_args_is_help=True)
 config_app = typer.Typer(help="Effective configuration.", no_args_is_help=True)
 demo_app = typer.Typer(help="Demo data.", no_args_is_help=True)
+users_app = typer.Typer(help="Users of the API and the dashboard.", no_args_is_help=True)
 
 app.add_typer(config_app, name="config")
 app.add_typer(db_app, name="db")
@@ -27,6 +28,11 @@ app.add_typer(catalog.app, name="catalog")
 app.add_typer(requirements.app, name="requirements")
 app.add_typer(pledges.app, name="pledges")
 app.add_typer(meetings.app, name="meetings")
+app.add_typer(users_app, name="users")
+passwords.register(users_app)
+access.register_users(users_app)
+app.add_typer(access.tokens, name="tokens")
+app.add_typer(access.audit, name="audit")
 
 
 @config_app.command("show")

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import os
 import random
+import secrets
 from typing import Any
 
 from rich.progress import Progress
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
+from coalition.access import passwords
 from coalition.access import service as access_service
 from coalition.access.actor import SYSTEM
 from coalition.access.labels import Role
@@ -53,13 +56,31 @@ def load_catalog(session: Session) -> int:
     return len(seeds)
 
 
-def load_users(session: Session) -> str:
-    """Creates the demo users; returns the admin's token (shown once)."""
+def _random_password(user_name: str) -> str:
+    while True:
+        password = secrets.token_urlsafe(12)
+        if user_name.lower() not in password.lower():
+            return password
+
+
+def load_users(session: Session) -> dict[str, str]:
+    """Creates the demo users with dashboard passwords; returns the admin's token and the
+    passwords for the report (shown once). COALITION_DEMO_PASSWORD, when set, is every demo
+    user's password; otherwise each gets a random one."""
+    shared = os.environ.get("COALITION_DEMO_PASSWORD")
+    shown: dict[str, str] = {}
     for name, role, nation, fmt in DEMO_USERS:
         access_service.create_user(session, actor=SYSTEM, name=name, role=role, nation=nation,
                                    format_code=fmt)
+        password = shared or _random_password(name)
+        passwords.set_password(session, actor=SYSTEM, user_name=name, password=password)
+        if not shared:
+            shown[f"password of {name}"] = password
+    if shared:
+        shown["demo passwords"] = "COALITION_DEMO_PASSWORD (every demo user)"
     admin = access_service.get_user(session, name="admin")
-    return access_service.issue_token(session, actor=SYSTEM, user=admin, label="demo").token
+    token = access_service.issue_token(session, actor=SYSTEM, user=admin, label="demo").token
+    return {"admin token (shown once)": token, **shown}
 
 
 def load_base(session: Session, *, seed: int) -> dict[str, Any]:
@@ -73,7 +94,7 @@ def load_base(session: Session, *, seed: int) -> dict[str, Any]:
     report["meetings"] = scenario.make_meetings(session, SYSTEM, rng, pledges)
     report["requirements"] = len(requirements)
     report["pledges"] = len(pledges)
-    report["admin token (shown once)"] = load_users(session)
+    report.update(load_users(session))
     return report
 
 

@@ -13,7 +13,16 @@ from coalition import __version__
 from coalition.access.audit import request_id_var
 from coalition.db import get_engine
 from coalition.web import problems
-from coalition.web.api.v1 import catalog, health, meetings, pledges, registry, requirements
+from coalition.web.api.v1 import (
+    access,
+    catalog,
+    health,
+    meetings,
+    pledges,
+    registry,
+    requirements,
+)
+from coalition.web.pages.site import install_pages
 
 API_V1 = "/api/v1"
 
@@ -44,6 +53,7 @@ def create_app(engine: Engine | None = None,
         response.headers["X-Request-ID"] = rid[:64]
         return response
 
-    for module in (health, registry, catalog, requirements, pledges, meetings):
+    for module in (health, registry, catalog, requirements, pledges, meetings, access):
         app.include_router(module.router, prefix=API_V1)
+    install_pages(app)
     return app

@@ -1,0 +1,30 @@
+"""Mounts the dashboard on the app: static files, page routes, the session cookie."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from coalition.web import session as web_session
+from coalition.web.pages import (
+    audit,
+    auth,
+    logistics,
+    matching,
+    meetings,
+    overview,
+    pledges,
+    requirements,
+    scenarios,
+)
+from coalition.web.pages._base import STATIC_DIR
+
+PAGES = (auth, overview, requirements, pledges, matching, logistics, meetings, scenarios, audit)
+
+
+def install_pages(app: FastAPI) -> None:
+    """Static files, the page routes, and the session cookie as a second way into the API."""
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.state.cookie_actor = web_session.cookie_actor
+    for module in PAGES:
+        app.include_router(module.router)
