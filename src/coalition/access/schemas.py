@@ -13,6 +13,23 @@ from coalition.registry.schemas import ParticipantRef
 from coalition.schemas_common import ReadSchema, Schema
 
 
+class ActorRead(ReadSchema):
+    """Who a token or session acts as, with what decides what it may see."""
+
+    name: str
+    role: Role
+    participant_code: str | None
+    is_nato: bool
+    member_format_ids: list[int]
+    coordinated_format_ids: list[int]
+    coordinates_nato_led_format: bool
+
+    @field_validator("member_format_ids", "coordinated_format_ids", mode="before")
+    @classmethod
+    def _sorted(cls, value: Any) -> Any:
+        return sorted(value) if isinstance(value, frozenset | set) else value
+
+
 class UserCreate(Schema):
     name: str = Field(min_length=2, max_length=120, pattern=r"^[A-Za-z0-9][A-Za-z0-9._@-]*$")
     role: Role
@@ -60,6 +77,10 @@ class IssuedTokenRead(TokenRead):
     """Returned once, when the token is issued: the only time its secret is shown."""
 
     token: str
+
+    @classmethod
+    def issued(cls, record: Any, token: str) -> IssuedTokenRead:
+        return cls(**TokenRead.model_validate(record).model_dump(), token=token)
 
 
 class UserCreated(UserRead):

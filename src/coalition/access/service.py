@@ -19,7 +19,8 @@ from coalition.errors import Conflict, NotFound, Unauthenticated, ValidationFail
 from coalition.registry.models import Format, Participant
 
 TOKEN_PREFIX = "coal_"  # noqa: S105 - a public marker, not a secret
-_NATION_ROLES = {Role.NATIONAL, Role.RECIPIENT}
+# An analyst reads what their nation may see, so needs a nation just like a national desk.
+_NATION_ROLES = {Role.NATIONAL, Role.RECIPIENT, Role.ANALYST}
 
 
 @dataclass(frozen=True)
@@ -49,7 +50,7 @@ def create_user(
         raise Conflict(f"user {name!r} already exists")
     participant_id = None
     if nation is not None:
-        participant = session.scalar(select(Participant).where(Participant.code == nation))
+        participant = session.scalar(select(Participant).where(Participant.code == nation.upper()))
         if participant is None:
             raise ValidationFailed.single("nation", "unknown participant code", nation)
         participant_id = participant.id
@@ -57,7 +58,7 @@ def create_user(
         raise ValidationFailed.single("nation", f"a {role.value} user needs --nation")
     format_id = None
     if format_code is not None:
-        fmt = session.scalar(select(Format).where(Format.code == format_code))
+        fmt = session.scalar(select(Format).where(Format.code == format_code.upper()))
         if fmt is None:
             raise ValidationFailed.single("format", "unknown format code", format_code)
         format_id = fmt.id
@@ -68,6 +69,24 @@ def create_user(
     session.flush()
     audit.record(session, actor=actor, action="user.create", target=user)
     return user
+
+
+def create_user_with_token(
+    session: Session,
+    *,
+    actor: Actor,
+    name: str,
+    role: Role,
+    nation: str | None = None,
+    format_code: str | None = None,
+    label: str = "",
+    expires_in: dt.timedelta | None = None,
+) -> tuple[User, IssuedToken]:
+    """A new user can call the API at once: its first token comes with it (shown once)."""
+    user = create_user(session, actor=actor, name=name, role=role, nation=nation,
+                       format_code=format_code)
+    return user, issue_token(session, actor=actor, user=user, label=label,
+                             expires_in=expires_in)
 
 
 def get_user(session: Session, *, name: str) -> User:
@@ -129,6 +148,13 @@ def issue_token(
                  target_id=record.id, after={"user": user.name, "prefix": record.prefix,
                                              "expires_at": record.expires_at})
     return IssuedToken(token=secret, record=record)
+
+
+def issue_token_for(session: Session, *, actor: Actor, user_name: str, label: str = "",
+                    expires_in: dt.timedelta | None = None) -> IssuedToken:
+    policy.ensure(actor, policy.MANAGE_USERS)
+    return issue_token(session, actor=actor, user=get_user(session, name=user_name),
+                       label=label, expires_in=expires_in)
 
 
 def revoke_token(session: Session, *, actor: Actor, token_id: int) -> ApiToken:

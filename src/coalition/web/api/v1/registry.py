@@ -6,6 +6,7 @@ import datetime as dt
 
 from fastapi import APIRouter, status
 
+from coalition.registry import handover as handover_service
 from coalition.registry import service as registry_service
 from coalition.registry.models import ParticipantKind
 from coalition.registry.schemas import (
@@ -113,6 +114,16 @@ def change_lead(code: str, data: LeadChange, session: SessionDep, actor: ActorDe
     registry_service.change_lead(session, actor=actor, code=code, new_lead=data.lead,
                                  on=data.on, note=data.note)
     return _detail(session, code)
+
+
+@router.post("/formats/{code}/handover",
+             response_model=handover_service.HandoverResult | handover_service.HandoverPlan)
+def handover(code: str, data: handover_service.HandoverRequest, session: SessionDep,
+             actor: ActorDep) -> handover_service.HandoverResult | handover_service.HandoverPlan:
+    """Hand coordination to a new lead in one transaction; `dry_run` returns the impact report."""
+    work = handover_service.plan_handover if data.dry_run else handover_service.execute_handover
+    return work(session, actor=actor, format_code=code, to_code=data.to, on=data.on,
+                relabel_coalition=data.relabel_coalition)
 
 
 @router.get("/coalitions", response_model=list[CoalitionRead])
