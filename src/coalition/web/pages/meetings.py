@@ -23,4 +23,7 @@ def list_page(request: Request, db: SessionDep, actor: PageActor,
 @router.get("/meetings/{meeting_id}")
 def detail(meeting_id: int, request: Request, db: SessionDep, actor: PageActor) -> Response:
     meeting = meeting_service.get_meeting(db, actor=actor, meeting_id=meeting_id)
-    return render(request, "meetings/detail.html", {"meeting": meeting})
+    return render(request, "meetings/detail.html", {
+        "meeting": meeting,
+        "decisions": meeting_service.list_decisions(db, actor=actor, meeting_id=meeting.id),
+    })
