@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from coalition.access import policy
 from coalition.access.actor import Actor
 from coalition.access.models import AuditEntry, AuditHead
-from coalition.access.visibility import visible
+from coalition.access.visibility import is_labelled, visible
 from coalition.db import utcnow
 from coalition.errors import ValidationFailed
 from coalition.paging import Page, paginate
@@ -136,7 +136,11 @@ def record(
             after = snapshot(target)
     if target_type is None or target_id is None:
         raise ValueError("audit.record needs a target or target_type and target_id")
+    # Only labelled records lend their label; anything else (users, tokens, the registry) is
+    # NATIONAL without owner or format: administrators alone read it.
     source = _label_source(target) if target is not None else None
+    if source is not None and not is_labelled(type(source)):
+        source = None
     owner_column = getattr(type(source), "__owner_column__", None) if source is not None else None
     session.flush()
     entry = AuditEntry(
@@ -186,6 +190,9 @@ def _broken_link(session: Session, entry: AuditEntry, previous: AuditEntry | Non
         # No id is missing, yet the entry before changed its hash: rewritten and re-hashed.
         return previous.id, (f"changed: entry {previous.id} was rewritten and its hash "
                              f"recomputed (entry {entry.id} links to a hash no entry has)")
+    if previous is None:
+        return entry.id - 1, (f"deleted: the first entry ({entry.id - 1}) is missing (entry "
+                              f"{entry.id} links to a hash no entry has)")
     if entry.id == prev_id + 2:
         return prev_id + 1, (f"deleted: entry {prev_id + 1} is missing (entry {entry.id} links "
                              "to a hash no entry has)")

@@ -55,8 +55,10 @@ class AuditEntry(Base):
     # Entries are labelled like the record they describe, so the audit view filters them with
     # the same visibility rule as the records themselves.
     __owner_column__ = "owner_participant_id"
-    # `coalition audit log --target pledges:42` looks entries up by both.
-    __table_args__ = (Index("ix_audit_entries_target", "target_type", "target_id"),)
+    # `coalition audit log --target pledges:42` looks entries up by both. An entry's id is
+    # never reused (SQLite would hand a deleted newest id out again without AUTOINCREMENT).
+    __table_args__ = (Index("ix_audit_entries_target", "target_type", "target_id"),
+                      {"sqlite_autoincrement": True})
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

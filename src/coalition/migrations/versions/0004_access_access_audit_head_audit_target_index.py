@@ -36,6 +36,11 @@ def upgrade() -> None:
 
     # ### end Alembic commands ###
     conn = op.get_bind()
+    if conn.dialect.name == "sqlite":
+        # AUTOINCREMENT: a deleted newest entry's id is never handed out again.
+        with op.batch_alter_table('audit_entries', recreate='always',
+                                  table_kwargs={'sqlite_autoincrement': True}):
+            pass
     count, last_id = conn.execute(sa.text("SELECT count(*), max(id) FROM audit_entries")).one()
     if count:
         last_hash = conn.execute(sa.text("SELECT hash FROM audit_entries WHERE id = :id"),

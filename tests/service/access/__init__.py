@@ -1,0 +1,1 @@
+"""Access: users, tokens, releasability, audit chain, hand-over."""
