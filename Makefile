@@ -3,8 +3,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: demo test lint typecheck pytest serve clean
+.PHONY: demo test lint typecheck pytest serve clean chromium
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -19,7 +20,13 @@ demo: $(STAMP)
 	$(BIN)/coalition serve --host 127.0.0.1 --port 8000
 
 ## Lint, type-check and run every test on SQLite and PostgreSQL.
-test: $(STAMP) lint typecheck pytest
+test: $(STAMP) chromium lint typecheck pytest
+
+## Debian's Chromium for the browser tests (tests/browser), installed only when missing;
+## Playwright drives it as it is and never downloads a browser of its own.
+chromium:
+	test -x /usr/bin/chromium || { $(SUDO) apt-get update && \
+		$(SUDO) apt-get install -y --no-install-recommends chromium; }
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
