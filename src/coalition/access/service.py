@@ -108,7 +108,7 @@ def active_token_counts(session: Session) -> dict[int, int]:
         select(ApiToken.user_id, func.count()).where(
             ApiToken.revoked_at.is_(None),
             ApiToken.expires_at.is_(None) | (ApiToken.expires_at > now),
-        ).group_by(ApiToken.user_id)).tuples()
+        ).group_by(ApiToken.user_id))
     return dict(rows.all())
 
 

@@ -106,7 +106,9 @@ def load(*, scale_pledges: int = 0, seed: int = 2024, engine: Engine | None = No
         if session.scalar(select(Format.id).where(Format.code == "UDCG")) is None:
             report.update(load_base(session, seed=seed))
         else:
+            # The admin token was shown once, at the first load; a new one is one command away.
             report["base demo"] = "already loaded"
+            report["admin token"] = "coalition tokens create admin"
     if scale_pledges:
         with session_scope(engine) as session, Progress(disable=not show_progress) as bar:
             task = bar.add_task("synthetic pledges", total=scale_pledges)

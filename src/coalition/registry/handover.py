@@ -196,7 +196,7 @@ def plan_handover(session: Session, *, actor: Actor, format_code: str, to_code: 
     if current is not None and on < current.started_on:
         raise ValidationFailed.single("on", "hand-over cannot predate the current lead's start "
                                       f"({current.started_on})", on)
-    codes = dict(session.execute(select(Participant.id, Participant.code)).tuples().all())
+    codes = dict(session.execute(select(Participant.id, Participant.code)).all())
     records = _nato_labelled(session, fmt.id)
     impacts: list[MemberImpact] = []
     hidden_keys: set[tuple[str, int]] = set()
