@@ -92,14 +92,6 @@ def _rows_of(ids: Int64Array, wanted: Int64Array) -> Int64Array:
     return rows
 
 
-def _is_member(values: Int64Array, sorted_set: Int64Array) -> BoolArray:
-    if not len(sorted_set):
-        return np.zeros(len(values), np.bool_)
-    pos = np.minimum(np.searchsorted(sorted_set, values), len(sorted_set) - 1)
-    member: BoolArray = sorted_set[pos] == values
-    return member
-
-
 def build_compatible_arcs(
     requirements: RequirementArrays,
     pledges: PledgeArrays,
@@ -148,25 +140,38 @@ def build_compatible_arcs(
     arc_pledge = pledge_rows[arc_pos]
 
     lateness = np.maximum(pledges.available_from[arc_pledge] - requirements.needed_by[arc_req], 0)
-    keep: BoolArray | None = None
-    n_excluded = 0
-    n_too_late = 0
+    drop = np.zeros(total, np.bool_)
+    n_excluded = n_too_late = 0
     if excluded is not None and len(excluded):
-        banned = excluded_pair_keys(requirements, pledges, excluded)
-        is_banned = _is_member(pair_key(arc_req, arc_pledge, len(pledges)), banned)
-        n_excluded = int(is_banned.sum())
-        keep = ~is_banned
+        # Locate each excluded pair's arc arithmetically instead of searching 1M pair keys.
+        order_of_req = np.full(n_req, -1, np.int64)
+        order_of_req[req_rows] = np.arange(len(req_rows))
+        order_of_pledge = np.full(len(pledges), -1, np.int64)
+        order_of_pledge[pledge_rows] = np.arange(len(pledge_rows))
+        r = _rows_of(requirements.id, excluded.requirement_id)
+        p = _rows_of(pledges.id, excluded.pledge_id)
+        known = (r >= 0) & (p >= 0)
+        i, j = order_of_req[r[known]], order_of_pledge[p[known]]
+        # -1: the row has no quantity, hence no arcs.
+        known = (i >= 0) & (j >= 0)
+        i, j = i[known], j[known]
+        offset = j - first[i]
+        in_block = (offset >= 0) & (offset < per_req[i])
+        banned = np.unique(run_start[i[in_block]] + offset[in_block])
+        drop[banned] = True
+        n_excluded = len(banned)
     if max_lateness_days is not None:
-        too_late = lateness > max_lateness_days
-        if keep is not None:
-            too_late &= keep
+        too_late = (lateness > max_lateness_days) & ~drop
         n_too_late = int(too_late.sum())
-        keep = ~too_late if keep is None else keep & ~too_late
-    if keep is not None and (n_excluded or n_too_late):
+        drop |= too_late
+    count = np.zeros(n_req, np.int64)
+    count[req_rows] = per_req
+    if n_excluded or n_too_late:
+        count -= np.bincount(arc_req[drop], minlength=n_req)
+        keep = ~drop
         arc_req, arc_pledge, lateness = arc_req[keep], arc_pledge[keep], lateness[keep]
 
     substitution = pledges.item_type[arc_pledge] != requirements.item_type[arc_req]
-    count = np.bincount(arc_req, minlength=n_req).astype(np.int64)
     start = np.zeros(n_req, np.int64)
     ordered_count = count[req_rows]
     start[req_rows] = np.cumsum(ordered_count) - ordered_count

@@ -264,8 +264,8 @@ def _cause_text(e: Explanation, cause: Cause) -> str:
             return "Late: no usable pledge is available by the needed-by day."
         return (
             f"Late: of the {e.on_time.quantity} units available on time, "
-            f"{e.on_time.to_this} came here and {_others(e.on_time)}; giving more of them "
-            "here would add more lateness to those needs than it saves."
+            f"{e.on_time.to_this} came here and {_others(e.on_time)}; moving more of them "
+            "here would not lower the total lateness of all needs."
         )
     if cause is Cause.SUBSTITUTED:
         if not e.same_type.pledges:

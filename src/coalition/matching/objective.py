@@ -12,7 +12,8 @@ The tiers, compared lexicographically (a later tier only breaks ties of the earl
 2. **Delay cost**, minimised: per unit, the days the pledge becomes available after the
    requirement is needed, plus ``SUBSTITUTION_PENALTY_DAYS`` when the pledge is another item
    type of the same compatibility group. A substitute thus counts as a week late: an exact
-   item three days late beats an on-time substitute; one ten days late does not.
+   item three days late beats an on-time substitute; one ten days late does not. Lateness
+   counts the same for every need unless `MatchPolicy.weight_delay_by_priority` is set.
 3. **Split surrogate**, minimised: fewer requirements served by several donors. Counting
    (requirement, donor) pairs is a fixed-charge objective (NP-hard in general), so this tier
    minimises the linear cost ``sum(quantity * split_cost[requirement, donor])`` with
@@ -66,6 +67,10 @@ class MatchPolicy:
     substitution_penalty_days: int = SUBSTITUTION_PENALTY_DAYS
     max_lateness_days: int | None = None
     """Pairs later than this are not compatible at all (None: any lateness is acceptable)."""
+    weight_delay_by_priority: bool = False
+    """Multiply each unit's delay cost by its need's priority weight, so that when lateness
+    must fall somewhere it falls on the less urgent needs. Off by default: tier 2 is then the
+    plain lateness of the issue's objective."""
 
     def __post_init__(self) -> None:
         if self.substitution_penalty_days < 0:
@@ -115,6 +120,8 @@ def tier_costs(
     policy: MatchPolicy,
 ) -> TierCosts:
     delay = arcs.lateness + np.int64(policy.substitution_penalty_days) * arcs.substitution
+    if policy.weight_delay_by_priority:
+        delay = delay * priority_value(requirements.priority[arcs.requirement])
 
     runs = donor_runs(arcs, pledges.donor)
     run_length = np.diff(np.append(runs, len(arcs)))

@@ -54,7 +54,8 @@ def small_instances(
                 donor=draw(st.integers(1, 3)),
             )
         )
-    all_pairs = [(p.id, r.id) for p in offers for r in reqs]
+    # Declined pairs may name pledges or requirements that are no longer open.
+    all_pairs = [(p.id, r.id) for p in offers for r in reqs] + [(999, 100), (500, 999)]
     declined = draw(st.lists(st.sampled_from(all_pairs), max_size=4, unique=True))
     max_late = draw(st.one_of(st.none(), st.integers(0, 20)))
     penalty = draw(st.sampled_from([0, 3, 7]))
@@ -62,5 +63,9 @@ def small_instances(
         requirements=requirements(*reqs),
         pledges=pledges(*offers),
         excluded=excluded(*declined),
-        policy=MatchPolicy(substitution_penalty_days=penalty, max_lateness_days=max_late),
+        policy=MatchPolicy(
+            substitution_penalty_days=penalty,
+            max_lateness_days=max_late,
+            weight_delay_by_priority=draw(st.booleans()),
+        ),
     )

@@ -309,3 +309,17 @@ def test_split_tier_is_dropped_before_overflowing() -> None:
 def test_match_accepts_no_exclusions() -> None:
     result = match(requirements(Req(1, 2)), pledges(Pledge(10, 2)), excluded=ExcludedPairs.empty())
     assert allocation(result) == {(10, 1): 2}
+
+
+def test_priority_weighted_delay_puts_lateness_on_less_urgent_needs() -> None:
+    # Both needs are due on day 30 and one late pledge must go somewhere: plain lateness is
+    # indifferent, priority-weighted lateness sends it to the priority-3 need.
+    reqs = requirements(
+        Req(1, 400, priority=1, needed_by=30), Req(2, 400, priority=3, needed_by=30)
+    )
+    offers = pledges(Pledge(10, 400, available_from=30), Pledge(11, 400, available_from=45))
+    plain = match(reqs, offers)
+    weighted = match(reqs, offers, policy=MatchPolicy(weight_delay_by_priority=True))
+    assert plain.objective.delay_cost == weighted.objective.lateness_unit_days == 400 * 15
+    assert allocation(weighted) == {(10, 1): 400, (11, 2): 400}
+    assert weighted.objective.delay_cost == 400 * 15 * 3

@@ -24,3 +24,16 @@ def test_lp_gives_up_at_the_time_limit() -> None:
     arcs = build_compatible_arcs(inst.requirements, inst.pledges)
     costs = tier_costs(inst.requirements, inst.pledges, arcs, MatchPolicy())
     assert lexicographic_lp(inst.requirements, inst.pledges, arcs, costs, time_limit_s=1e-9) is None
+
+
+def test_lp_by_component_equals_one_lp() -> None:
+    inst = synthetic_instance(
+        n_requirements=200, n_pledges=400, target_pairs=8_000, supply_ratio=0.7, seed=5
+    )
+    arcs = build_compatible_arcs(inst.requirements, inst.pledges, excluded=inst.excluded)
+    costs = tier_costs(inst.requirements, inst.pledges, arcs, MatchPolicy())
+    split = lexicographic_lp(inst.requirements, inst.pledges, arcs, costs, chunk_arcs=500)
+    whole = lexicographic_lp(inst.requirements, inst.pledges, arcs, costs, by_component=False)
+    assert split is not None
+    assert whole is not None
+    assert split.key() == whole.key()
