@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import secrets
 import statistics
 import tempfile
 import time
@@ -31,17 +32,16 @@ from coalition.pledges.models import Pledge
 from coalition.requirements.models import Requirement
 from coalition.web.app import create_app
 
-PASSWORD = "benchmark-demo-password"
 TARGET_MS = 300.0
 USERS = ("udcg-secretariat", "desk-jpn")
 
 
-def _load(path: Path, scale: int) -> None:
+def _load(path: Path, scale: int, password: str) -> None:
     url = f"sqlite:///{path}"
     engine = make_engine(url)
     with engine.begin() as conn:
         migrate.upgrade(connection=conn)
-    os.environ["COALITION_DEMO_PASSWORD"] = PASSWORD
+    os.environ["COALITION_DEMO_PASSWORD"] = password
     started = time.perf_counter()
     loader.load(scale_pledges=scale, engine=engine, show_progress=False)
     print(f"loaded the demo + {scale:,} synthetic pledges in "
@@ -116,20 +116,22 @@ def main() -> None:
     parser.add_argument("--scale", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=15)
     parser.add_argument("--db", type=Path, help="An SQLite file already loaded with the demo.")
-    parser.add_argument("--password", default=PASSWORD,
-                        help="The demo users' password (with --db).")
+    parser.add_argument("--password", help="The demo users' password (needed with --db).")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         path = args.db or Path(tmp) / "pages.db"
+        password = args.password or secrets.token_urlsafe(16)
         if args.db is None:
-            _load(path, args.scale)
+            _load(path, args.scale, password)
+        elif args.password is None:
+            parser.error("--db needs --password")
         db_url = f"sqlite:///{path}"
         engine = make_engine(db_url)
         pages = _pages(db_url)
         worst = 0.0
         with TestClient(create_app(engine)) as client:
             for user in USERS:
-                _sign_in(client, user, args.password)
+                _sign_in(client, user, password)
                 if user == "desk-jpn":
                     pages = [p for p in pages if p[0] not in ("audit", "new pledge form")]
                 base = _time(client, "/api/v1/health", args.repeat, {})
