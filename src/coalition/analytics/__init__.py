@@ -1,0 +1,1 @@
+"""Read-only analytics: totals, timelines, concentration and delivery over visible pledges."""

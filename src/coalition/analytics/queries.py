@@ -1,0 +1,283 @@
+"""The SQL behind the reports: GROUP BY over the pledges an actor may see, nothing else.
+
+Every statement starts from `pledges.service.filtered_query`, so an aggregate never includes a
+row its reader could not list; joint-fund pairs are cut to one side by `scope` (see `View`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Date,
+    Integer,
+    Select,
+    and_,
+    case,
+    cast,
+    extract,
+    func,
+    select,
+)
+from sqlalchemy.orm import Session, aliased
+
+from coalition.access.actor import Actor
+from coalition.access.visibility import visibility_clause
+from coalition.analytics.schemas import ReportFilter, View
+from coalition.catalog.models import CapabilityArea, Category, ItemType
+from coalition.meetings.models import Meeting, MeetingAnnouncement
+from coalition.pledges import service as pledge_service
+from coalition.pledges.models import FundingMechanism, Pledge, PledgeStatus, PledgeTransition
+from coalition.registry.models import Participant, ParticipantKind
+
+# Withdrawn and cancelled pledges are no longer promised: left out unless asked for.
+NOT_STANDING = (PledgeStatus.WITHDRAWN, PledgeStatus.CANCELLED)
+CONFIRMED_OR_BEYOND = (PledgeStatus.CONFIRMED, PledgeStatus.ALLOCATED, PledgeStatus.SHIPPED,
+                       PledgeStatus.DELIVERED)
+
+
+def scope(session: Session, *, actor: Actor, filters: ReportFilter, view: View
+          ) -> Select[Any]:
+    """The visible, standing pledges a report counts, with one side of each joint-fund pair."""
+    stmt: Select[Any] = pledge_service.filtered_query(session, actor=actor,
+                                                      filters=filters.pledge_filter())
+    left_out = (FundingMechanism.JOINT_FUND_PURCHASE if view is View.DONOR
+                else FundingMechanism.JOINT_FUND_CONTRIBUTION)
+    stmt = stmt.where(Pledge.funding != left_out)
+    if not filters.include_withdrawn:
+        stmt = stmt.where(Pledge.status.not_in(NOT_STANDING))
+    return stmt
+
+
+def delivered_value() -> ColumnElement[int]:
+    """value x delivered / quantity in integers, rounded down, without overflowing 64 bits.
+
+    floor(v*d/q) = (v div q)*d + ((v mod q)*d) div q for v, d >= 0 and q > 0; the second product
+    stays below q², where v*d itself could pass 2^63 for large fund contributions.
+    """
+    v, q, d = Pledge.value_eur_cents, Pledge.quantity, Pledge.quantity_delivered
+    return (v // q) * d + ((v % q) * d) // q
+
+
+def confirmed_value() -> ColumnElement[int]:
+    return case((Pledge.status.in_(CONFIRMED_OR_BEYOND), Pledge.value_eur_cents), else_=0)
+
+
+def confirmed_quantity() -> ColumnElement[int]:
+    return case((Pledge.status.in_(CONFIRMED_OR_BEYOND), Pledge.quantity), else_=0)
+
+
+def _int(value: Any) -> int:
+    """SUM over BIGINT is NUMERIC on PostgreSQL (a Decimal here) and NULL over no rows."""
+    return 0 if value is None else int(value)
+
+
+@dataclass(frozen=True)
+class DonorTotal:
+    donor_id: int
+    code: str
+    name: str
+    kind: ParticipantKind
+    gdp_usd: int | None
+    gdp_year: int | None
+    pledges: int
+    value_eur_cents: int
+
+
+def donor_totals(session: Session, stmt: Select[Any]) -> list[DonorTotal]:
+    agg = (stmt.with_only_columns(Pledge.donor_id, func.count().label("n"),
+                                  func.sum(Pledge.value_eur_cents).label("v"))
+           .group_by(Pledge.donor_id).subquery())
+    rows = session.execute(
+        select(Participant.id, Participant.code, Participant.name, Participant.kind,
+               Participant.gdp_usd, Participant.gdp_year, agg.c.n, agg.c.v)
+        .join(agg, agg.c.donor_id == Participant.id))
+    return [DonorTotal(r[0], r[1], r[2], r[3], r[4], r[5], _int(r[6]), _int(r[7])) for r in rows]
+
+
+@dataclass(frozen=True)
+class GroupTotal:
+    key: Any
+    pledges: int
+    quantity: int
+    value_eur_cents: int
+
+
+def _item_join(stmt: Select[Any], *columns: Any) -> Select[Any]:
+    return stmt.with_only_columns(*columns).join_from(Pledge, ItemType,
+                                                      Pledge.item_type_id == ItemType.id)
+
+
+def _group_totals(session: Session, stmt: Select[Any], key: Any) -> list[GroupTotal]:
+    rows = session.execute(
+        _item_join(stmt, key, func.count(), func.sum(Pledge.quantity),
+                   func.sum(Pledge.value_eur_cents)).group_by(key))
+    return [GroupTotal(r[0], _int(r[1]), _int(r[2]), _int(r[3])) for r in rows]
+
+
+def category_totals(session: Session, stmt: Select[Any]) -> list[GroupTotal]:
+    """Totals per category the item types are filed in (roll-up to parents is the caller's)."""
+    return _group_totals(session, stmt, ItemType.category_id)
+
+
+def area_totals(session: Session, stmt: Select[Any]) -> list[GroupTotal]:
+    return _group_totals(session, stmt, ItemType.capability_area)
+
+
+@dataclass(frozen=True)
+class CategoryNode:
+    id: int
+    code: str
+    name: str
+    parent_id: int | None
+
+
+def category_tree(session: Session) -> list[CategoryNode]:
+    """The catalog is not labelled: everyone may see the whole tree."""
+    return [CategoryNode(*r) for r in session.execute(
+        select(Category.id, Category.code, Category.name, Category.parent_id))]
+
+
+@dataclass(frozen=True)
+class PeriodTotal:
+    key: Any
+    label: str
+    starts_on: dt.date | None
+    pledges: int
+    pledged: int
+    confirmed: int
+    delivered: int
+
+
+def _period_sums() -> list[Any]:
+    return [func.count(), func.sum(Pledge.value_eur_cents), func.sum(confirmed_value()),
+            func.sum(delivered_value())]
+
+
+def month_totals(session: Session, stmt: Select[Any]) -> list[PeriodTotal]:
+    year = extract("year", Pledge.announced_on)
+    month = extract("month", Pledge.announced_on)
+    rows = session.execute(stmt.with_only_columns(year, month, *_period_sums())
+                           .group_by(year, month).order_by(year, month))
+    out = []
+    for y, m, n, pledged, confirmed, delivered in rows:
+        first = dt.date(int(y), int(m), 1)
+        out.append(PeriodTotal(first.strftime("%Y-%m"), first.strftime("%b %Y"), first, _int(n),
+                               _int(pledged), _int(confirmed), _int(delivered)))
+    return out
+
+
+def meeting_totals(session: Session, stmt: Select[Any], *, actor: Actor) -> list[PeriodTotal]:
+    """Per meeting the pledges were announced at; a meeting the actor may not see counts as
+    none, so its existence does not leak through a report."""
+    seen = and_(Meeting.id == MeetingAnnouncement.meeting_id,
+                visibility_clause(actor, Meeting))
+    rows = session.execute(
+        stmt.with_only_columns(Meeting.id, Meeting.title, Meeting.held_on, *_period_sums())
+        .outerjoin(MeetingAnnouncement, MeetingAnnouncement.pledge_id == Pledge.id)
+        .outerjoin(Meeting, seen)
+        .group_by(Meeting.id, Meeting.title, Meeting.held_on))
+    out = [PeriodTotal(meeting_id, title or "", held_on, _int(n), _int(p), _int(c), _int(d))
+           for meeting_id, title, held_on, n, p, c, d in rows]
+    return sorted(out, key=lambda t: (t.starts_on is None, t.starts_on or dt.date.min, t.key or 0))
+
+
+@dataclass(frozen=True)
+class SupplierTotal:
+    area: CapabilityArea
+    supplier_id: int
+    supplier: str
+    value_eur_cents: int
+
+
+def supplier_totals(session: Session, stmt: Select[Any], *, actor: Actor
+                    ) -> list[SupplierTotal]:
+    """Value per capability area and the donor who paid for it.
+
+    A joint-fund purchase counts for the nation whose contribution paid for it (when the reader
+    may see that contribution), otherwise for the fund: dependence is on who pays.
+    """
+    parent = aliased(Pledge, name="parent")
+    supplier = case((parent.id.is_not(None), parent.donor_id), else_=Pledge.donor_id)
+    paid_by = and_(parent.id == Pledge.parent_pledge_id,
+                   Pledge.funding == FundingMechanism.JOINT_FUND_PURCHASE,
+                   visibility_clause(actor, parent))
+    agg = (_item_join(stmt, ItemType.capability_area.label("area"),
+                      supplier.label("supplier_id"),
+                      func.sum(Pledge.value_eur_cents).label("v"))
+           .outerjoin(parent, paid_by)
+           .group_by(ItemType.capability_area, supplier).subquery())
+    rows = session.execute(select(agg.c.area, agg.c.supplier_id, Participant.code, agg.c.v)
+                           .join(Participant, Participant.id == agg.c.supplier_id))
+    return [SupplierTotal(CapabilityArea(r[0]), r[1], r[2], _int(r[3])) for r in rows]
+
+
+@dataclass(frozen=True)
+class PipelineTotal:
+    area: CapabilityArea
+    pledges: int
+    pledged: int
+    confirmed: int
+    delivered: int
+    pledged_quantity: int
+    confirmed_quantity: int
+    delivered_quantity: int
+
+
+def pipeline_totals(session: Session, stmt: Select[Any]) -> list[PipelineTotal]:
+    rows = session.execute(
+        _item_join(stmt, ItemType.capability_area, func.count(),
+                   func.sum(Pledge.value_eur_cents), func.sum(confirmed_value()),
+                   func.sum(delivered_value()), func.sum(Pledge.quantity),
+                   func.sum(confirmed_quantity()), func.sum(Pledge.quantity_delivered))
+        .group_by(ItemType.capability_area))
+    return [PipelineTotal(CapabilityArea(r[0]), *(_int(v) for v in r[1:])) for r in rows]
+
+
+def _days_to_delivery(session: Session) -> ColumnElement[int]:
+    """Whole days from announcement to the UTC day of the 'delivered' transition."""
+    at = PledgeTransition.at
+    if session.get_bind().dialect.name == "postgresql":
+        return cast(cast(func.timezone("UTC", at), Date) - Pledge.announced_on, Integer)
+    # SQLite keeps naive UTC text; julianday() of two dates differs by whole days.
+    return cast(func.julianday(func.date(at)) - func.julianday(Pledge.announced_on), Integer)
+
+
+@dataclass(frozen=True)
+class DeliveryDelay:
+    area: CapabilityArea | None
+    delivered_pledges: int
+    median_days: Decimal | None
+
+
+def delivery_medians(session: Session, stmt: Select[Any]) -> list[DeliveryDelay]:
+    """Median days from announcement to delivery, per capability area and overall (area None).
+
+    Computed in SQL with window functions: the mean of the middle one or two rows of each group.
+    """
+    days = _days_to_delivery(session)
+    delivered = and_(PledgeTransition.pledge_id == Pledge.id,
+                     PledgeTransition.to_status == PledgeStatus.DELIVERED)
+    area = ItemType.capability_area
+    out: list[DeliveryDelay] = []
+    for by_area in (True, False):
+        partition = [area] if by_area else None
+        ranked = (_item_join(stmt, area.label("area"), days.label("d"),
+                             func.row_number().over(partition_by=partition,
+                                                    order_by=days).label("rn"),
+                             func.count().over(partition_by=partition).label("n"))
+                  .join(PledgeTransition, delivered).subquery())
+        middle = ranked.c.rn.in_([(ranked.c.n + 1) // 2, (ranked.c.n + 2) // 2])
+        stats: Select[Any] = select(func.max(ranked.c.n), func.avg(ranked.c.d)).where(middle)
+        if by_area:
+            stats = stats.add_columns(ranked.c.area).group_by(ranked.c.area)
+        for row in session.execute(stats):
+            if row[0] is None:
+                continue
+            out.append(DeliveryDelay(CapabilityArea(row[2]) if by_area else None, _int(row[0]),
+                                     Decimal(str(row[1])).quantize(Decimal("0.1"))))
+    return out
