@@ -20,6 +20,7 @@ from coalition.web.api.v1 import (
     meetings,
     pledges,
     registry,
+    reports,
     requirements,
 )
 from coalition.web.pages.site import install_pages
@@ -53,7 +54,8 @@ def create_app(engine: Engine | None = None,
         response.headers["X-Request-ID"] = rid[:64]
         return response
 
-    for module in (health, registry, catalog, requirements, pledges, meetings, access):
+    for module in (health, registry, catalog, requirements, pledges, meetings, access,
+                   reports):
         app.include_router(module.router, prefix=API_V1)
     install_pages(app)
     return app
