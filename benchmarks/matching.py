@@ -28,7 +28,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 import numpy as np
 from ortools.graph.python import min_cost_flow
@@ -56,6 +56,7 @@ BASE_PAIRS = 1_000_000
 SHAPES = {"ample": 1.5, "scarce": 0.5}
 
 T = TypeVar("T")
+P = ParamSpec("P")
 
 
 @dataclass(frozen=True)
@@ -197,10 +198,10 @@ def run_lp(
     return LpReport(scale=scale, optimum=optimum, engine_key=result.objective.key(), whole=whole)
 
 
-def in_child(fn: Callable[..., T], *args: object) -> T:
+def in_child(fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
-        return pool.submit(fn, *args).result()
+        return pool.submit(fn, *args, **kwargs).result()
 
 
 def objective_text(o: ObjectiveBreakdown) -> str:
@@ -236,11 +237,21 @@ def main() -> None:
         )
         if not args.no_lp:
             console.print(f"[bold]{shape}[/]: HiGHS LP at scale {args.scale} ...")
-            check = in_child(run_lp, shape, args.scale, args.seed, args.lp_limit, args.max_lateness)
+            check = in_child(
+                run_lp,
+                shape,
+                args.scale,
+                args.seed,
+                args.lp_limit,
+                args.max_lateness,
+                args.lp_whole,
+            )
             if check is None:
                 small = args.scale / 10
                 console.print(f"  over {args.lp_limit:.0f} s; LP on the 1/10 instance ...")
-                check = in_child(run_lp, shape, small, args.seed, float("inf"), args.max_lateness)
+                check = in_child(
+                    run_lp, shape, small, args.seed, float("inf"), args.max_lateness, args.lp_whole
+                )
             checks[shape] = check
 
     limit = "none" if args.max_lateness is None else f"{args.max_lateness} days"
