@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import typer
 
-from coalition.cli import access, catalog, meetings, passwords, pledges, registry, requirements
+from coalition.cli import (
+    access,
+    catalog,
+    meetings,
+    passwords,
+    pledges,
+    registry,
+    reports,
+    requirements,
+)
 from coalition.cli._run import console, print_json, print_table
 from coalition.config import get_settings
 
@@ -33,6 +42,7 @@ passwords.register(users_app)
 access.register_users(users_app)
 app.add_typer(access.tokens, name="tokens")
 app.add_typer(access.audit, name="audit")
+app.add_typer(reports.app, name="report")
 
 
 @config_app.command("show")
