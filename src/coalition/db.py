@@ -123,10 +123,17 @@ def _session_factory() -> sessionmaker[Session]:
 
 @contextmanager
 def session_scope(engine: Engine | None = None) -> Iterator[Session]:
-    """One unit of work: committed when the block ends, rolled back if it raises."""
+    """One unit of work on the configured database (or `engine`)."""
     factory = _session_factory() if engine is None else sessionmaker(
         bind=engine, expire_on_commit=False
     )
+    with unit_of_work(factory) as session:
+        yield session
+
+
+@contextmanager
+def unit_of_work(factory: sessionmaker[Session]) -> Iterator[Session]:
+    """Committed when the block ends, rolled back if it raises: the caller owns the transaction."""
     session = factory()
     try:
         yield session

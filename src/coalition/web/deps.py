@@ -10,21 +10,15 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from coalition.access import service as access_service
 from coalition.access.actor import Actor
+from coalition.db import unit_of_work
 from coalition.errors import Unauthenticated
 
 
 def get_session(request: Request) -> Iterator[Session]:
     """One transaction per request, committed before the response leaves."""
     factory: sessionmaker[Session] = request.app.state.session_factory
-    session = factory()
-    try:
+    with unit_of_work(factory) as session:
         yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
 
 
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
