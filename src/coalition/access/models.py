@@ -9,7 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from coalition.access.labels import Role
 from coalition.db import Base, BigId, UTCDateTime, str_enum, utcnow
-from coalition.registry.models import Participant
+from coalition.registry.models import Format, Participant
 
 
 class User(Base):
@@ -28,6 +28,7 @@ class User(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     participant: Mapped[Participant | None] = relationship(lazy="joined")
+    format: Mapped[Format | None] = relationship(lazy="joined")
 
 
 class ApiToken(Base):

@@ -44,9 +44,14 @@ class UserRead(ReadSchema):
     name: str
     role: Role
     participant: ParticipantRef | None
-    format_id: int | None
+    format: str | None = Field(description="Code of the format a coordinator runs.")
     is_active: bool
     created_at: dt.datetime
+
+    @field_validator("format", mode="before")
+    @classmethod
+    def _format_code(cls, value: Any) -> Any:
+        return getattr(value, "code", value)
 
 
 class TokenCreate(Schema):

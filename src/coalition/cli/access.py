@@ -95,7 +95,7 @@ def list_users(as_json: bool = JsonOption) -> None:
         return
     print_table("Users", ["name", "role", "nation", "format", "active", "tokens", "created"],
                 [(u.name, u.role.value, u.participant.code if u.participant else "",
-                  u.format_id or "", "yes" if u.is_active else "no", n, _when(u.created_at))
+                  u.format or "", "yes" if u.is_active else "no", n, _when(u.created_at))
                  for u, n in rows], numeric=["tokens"])
 
 
