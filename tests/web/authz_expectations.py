@@ -253,6 +253,12 @@ ROUTES: dict[tuple[str, str], Route] = {
         STAFF, 201, target="meeting", checks=("see", "role"),
         request=_target("meeting", {"text": "Matrix decision"})),
     ("GET", "/api/v1/decisions"): Route(),
+    # reports: everyone, over what they may see
+    **{("GET", f"/api/v1/reports/{kind}"): Route() for kind in (
+        "donors", "categories", "areas", "timeline", "concentration", "delivery")},
+    ("GET", "/api/v1/reports/{kind}/chart.json"): Route(request=_json(None, kind="areas")),
+    ("GET", "/api/v1/reports/{kind}/chart.{ext}"): Route(request=_json(None, kind="areas",
+                                                                       ext="svg")),
     # users, tokens, audit
     ("GET", "/api/v1/users"): Route(ADMIN),
     ("POST", "/api/v1/users"): Route(ADMIN, 201, request=_json(
