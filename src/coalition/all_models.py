@@ -3,6 +3,7 @@
 from coalition.access import models as access_models
 from coalition.catalog import models as catalog_models
 from coalition.db import Base
+from coalition.logistics import models as logistics_models
 from coalition.meetings import models as meetings_models
 from coalition.pledges import models as pledges_models
 from coalition.registry import models as registry_models
@@ -12,6 +13,7 @@ __all__ = [
     "Base",
     "access_models",
     "catalog_models",
+    "logistics_models",
     "meetings_models",
     "pledges_models",
     "registry_models",

@@ -1,0 +1,1 @@
+"""Logistics: sites and hubs, shipments of allocations, and the delivery events that move them."""

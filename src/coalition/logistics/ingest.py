@@ -1,0 +1,472 @@
+"""Bulk ingest of delivery events: validate a batch, store what is new, derive what changed.
+
+A batch is all or nothing. Rows are validated in one pass against lookups preloaded for the
+whole batch (the shipments it names, locked, with their lines and routes), so a bad row is
+reported by row number and field and the batch changes nothing. New events are appended in
+one statement (binary COPY on PostgreSQL); a resent event (same external id, same fact) is a
+no-op, the same id with another fact is an error. The derived state of each touched shipment
+is folded forward from the new events only (see `logistics.state`), then written back, and the
+shipped/delivered changes roll up to allocations, pledges and requirements in bulk (see
+`logistics.rollup`). One audit entry covers the batch.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from operator import itemgetter
+from typing import Any
+
+from pydantic import TypeAdapter
+from pydantic import ValidationError as PydanticValidationError
+from sqlalchemy import Row, Select, select
+from sqlalchemy.orm import Session
+
+from coalition.access import audit, policy
+from coalition.access.actor import Actor
+from coalition.access.labels import Role
+from coalition.access.visibility import visibility_clause
+from coalition.db import utcnow
+from coalition.errors import Conflict, FieldError, Forbidden, ValidationFailed
+from coalition.logistics import _bulk, rollup
+from coalition.logistics.models import (
+    DeliveryEvent,
+    EventBatch,
+    EventKind,
+    Shipment,
+    ShipmentLeg,
+    ShipmentLine,
+    Site,
+    SiteKind,
+)
+from coalition.logistics.schemas import BatchResult, DeliveryEventIn
+from coalition.logistics.state import HUB_EVENTS, Event, LineState, ShipmentState, replay
+from coalition.pledges.models import Allocation, AllocationStatus
+
+MAX_BATCH = 10_000
+_MAX_ERRORS = 500
+# Events report the past; a little clock skew between systems is tolerated.
+_CLOCK_SKEW = dt.timedelta(hours=1)
+_ROWS = TypeAdapter(list[DeliveryEventIn])
+_COLUMNS = ("external_id", "shipment_id", "kind", "occurred_at", "source", "hub_id",
+            "allocation_id", "quantity_received", "quantity_damaged", "quantity_missing",
+            "note", "batch_id", "recorded_at")
+_TYPES = ("text", "int8", "text", "timestamptz", "text", "int8", "int8", "int8", "int8",
+          "int8", "text", "int8", "timestamptz")
+_STATE_COLUMNS = ("id", "status", "dispatched_at", "handed_over_at", "first_received_at",
+                  "last_received_at", "cancelled_at", "position_site_id", "position_kind",
+                  "position_at", "position_event", "last_event_at", "event_count")
+_STATE_TYPES = ("int8", "text", "timestamptz", "timestamptz", "timestamptz", "timestamptz",
+                "timestamptz", "int8", "text", "timestamptz", "text", "timestamptz", "int4")
+_LINE_COLUMNS = ("id", "quantity_received", "quantity_damaged", "quantity_missing")
+_LINE_TYPES = ("int8", "int8", "int8", "int8")
+# (occurred_at, external_id): the order derived state follows.
+_ORDER = itemgetter(3, 0)
+
+
+@dataclass
+class _Touched:
+    """A shipment named by the batch: what the checks need and the state being folded."""
+
+    id: int
+    reference: str
+    donor_id: int
+    recipient_id: int
+    visible: bool
+    hubs: frozenset[int]
+    # Allocations of its lines that were cancelled after the shipment was planned.
+    cancelled_allocations: frozenset[int]
+    state: ShipmentState
+    # What the stored state contributed to each allocation, and each line's reported sums.
+    before: dict[int, tuple[int, int]]
+    before_lines: dict[int, tuple[int, int, int]]
+
+
+def ingest_events(session: Session, *, actor: Actor, rows: Sequence[Mapping[str, Any]],
+                  source: str | None = None, row_numbers: Sequence[int] | None = None
+                  ) -> BatchResult:
+    """Records a batch of delivery events, all or nothing.
+
+    Events may come late, out of order or twice: the derived state depends only on the set of
+    events, ordered by (occurred_at, external_id). `row_numbers` are what errors call the
+    rows (default 1, 2, ...); `source` is the default for rows that name none.
+    """
+    policy.ensure(actor, policy.RECORD_LOGISTICS)
+    numbers = list(row_numbers) if row_numbers is not None else list(range(1, len(rows) + 1))
+    if len(numbers) != len(rows):
+        raise ValueError("row_numbers must number every row")
+    parsed = _parse(rows, numbers)
+    session.flush()
+    with session.begin_nested():
+        result = _ingest(session, actor, parsed, numbers, source)
+    # Counters changed in SQL; loaded objects must not keep showing the old values.
+    session.expire_all()
+    return result
+
+
+def _parse(rows: Sequence[Mapping[str, Any]], numbers: list[int]) -> list[DeliveryEventIn]:
+    try:
+        return _ROWS.validate_python(rows)
+    except PydanticValidationError as exc:
+        errors = []
+        for err in exc.errors(include_url=False)[:_MAX_ERRORS]:
+            loc = err["loc"]
+            index = int(loc[0]) if loc and isinstance(loc[0], int) else 0
+            value = err.get("input")
+            errors.append(FieldError(
+                ".".join(str(p) for p in loc[1:]) or "row", err["msg"],
+                row=numbers[index] if index < len(numbers) else None,
+                value=None if value is None or isinstance(value, Mapping) else str(value)[:200]))
+        raise _rejected(errors, exc.error_count(), len(rows)) from None
+
+
+def _rejected(errors: list[FieldError], count: int, rows: int) -> ValidationFailed:
+    shown = "; ".join(str(e) for e in errors[:10])
+    more = f" (and {count - 10} more)" if count > 10 else ""
+    return ValidationFailed(errors, f"{count} problem(s) in {rows} rows, nothing was recorded: "
+                                    f"{shown}{more}")
+
+
+def _ingest(session: Session, actor: Actor, parsed: list[DeliveryEventIn], numbers: list[int],
+            source: str | None) -> BatchResult:
+    now = utcnow()
+    sites = {code: (site_id, kind) for site_id, code, kind in
+             session.execute(select(Site.id, Site.code, Site.kind))}
+    touched = _load(session, actor, Shipment.reference, {row["shipment"] for row in parsed})
+    events, row_of, duplicates = _check(actor, parsed, numbers, touched, sites, source, now)
+    batch = EventBatch(received_at=now, actor=actor.label, source=source or "per row",
+                       rows=len(parsed), inserted=0, duplicates=0, shipments_touched=0,
+                       digest="")
+    session.add(batch)
+    session.flush()
+    stored, resent = _store(session, events, row_of, batch.id, now)
+    by_id = {t.id: t for t in touched.values()}
+    for event in sorted(stored, key=_ORDER):
+        by_id[event.shipment_id].state.apply(event)
+    changed = [by_id[i] for i in sorted({e.shipment_id for e in stored})]
+    allocations, transitions = _write(session, actor, changed, now,
+                                      reason=f"delivery events batch {batch.id}")
+    batch.inserted = len(stored)
+    batch.duplicates = duplicates + resent
+    batch.shipments_touched = len(changed)
+    batch.digest = digest(stored)
+    session.flush()
+    audit.record(session, actor=actor, action="delivery_events.ingest", target=batch)
+    return BatchResult(batch_id=batch.id, rows=batch.rows, inserted=batch.inserted,
+                       duplicates=batch.duplicates, shipments_touched=batch.shipments_touched,
+                       allocations_changed=allocations, pledge_transitions=transitions,
+                       digest=batch.digest)
+
+
+def _load(session: Session, actor: Actor, key: Any, keys: Collection[Any]
+          ) -> dict[Any, _Touched]:
+    """The shipments with the given keys, locked, with lines, route hubs and stored state."""
+    stmt = (
+        select(Shipment.id, Shipment.reference, Shipment.donor_id, Shipment.recipient_id,
+               visibility_clause(actor, Shipment).label("visible"), Shipment.dispatched_at,
+               Shipment.handed_over_at, Shipment.first_received_at, Shipment.last_received_at,
+               Shipment.cancelled_at, Shipment.position_site_id, Shipment.position_kind,
+               Shipment.position_at, Shipment.position_event, Shipment.last_event_at,
+               Shipment.event_count)
+        .order_by(Shipment.id).with_for_update(of=Shipment))
+    rows = _bulk.fetch_in(session, stmt, key, keys)
+    ids = [r.id for r in rows]
+    lines: dict[int, dict[int, LineState]] = {i: {} for i in ids}
+    cancelled: dict[int, set[int]] = {i: set() for i in ids}
+    for line in _bulk.fetch_in(session, select(
+            ShipmentLine.id, ShipmentLine.shipment_id, ShipmentLine.allocation_id,
+            ShipmentLine.quantity, ShipmentLine.quantity_received, ShipmentLine.quantity_damaged,
+            ShipmentLine.quantity_missing, Allocation.status)
+            .join(Allocation, Allocation.id == ShipmentLine.allocation_id),
+            ShipmentLine.shipment_id, ids):
+        lines[line.shipment_id][line.allocation_id] = LineState(
+            line.id, line.allocation_id, line.quantity, line.quantity_received,
+            line.quantity_damaged, line.quantity_missing)
+        if line.status is AllocationStatus.CANCELLED:
+            cancelled[line.shipment_id].add(line.allocation_id)
+    hubs: dict[int, set[int]] = {i: set() for i in ids}
+    last_leg: dict[int, tuple[int, int]] = {}
+    for leg in _bulk.fetch_in(session, select(ShipmentLeg.shipment_id, ShipmentLeg.seq,
+                                              ShipmentLeg.to_site_id),
+                              ShipmentLeg.shipment_id, ids):
+        hubs[leg.shipment_id].add(leg.to_site_id)
+        if leg.seq > last_leg.get(leg.shipment_id, (0, 0))[0]:
+            last_leg[leg.shipment_id] = (leg.seq, leg.to_site_id)
+    out: dict[Any, _Touched] = {}
+    for r in rows:
+        # Every leg but the last ends at a hub; the last ends at the destination.
+        route_hubs = hubs[r.id] - {last_leg[r.id][1]} if r.id in last_leg else set()
+        state = ShipmentState(
+            dispatched_at=r.dispatched_at, handed_over_at=r.handed_over_at,
+            first_received_at=r.first_received_at, last_received_at=r.last_received_at,
+            cancelled_at=r.cancelled_at, position_site_id=r.position_site_id,
+            position_kind=r.position_kind, position_at=r.position_at,
+            position_event=r.position_event, last_event_at=r.last_event_at,
+            event_count=r.event_count, lines=lines[r.id])
+        out[r.reference if key is Shipment.reference else r.id] = _Touched(
+            id=r.id, reference=r.reference, donor_id=r.donor_id, recipient_id=r.recipient_id,
+            visible=bool(r.visible), hubs=frozenset(route_hubs),
+            cancelled_allocations=frozenset(cancelled[r.id]), state=state,
+            before=state.contributions(),
+            before_lines={a: (x.received, x.damaged, x.missing) for a, x in lines[r.id].items()})
+    return out
+
+
+def _may_record(actor: Actor, shipment: _Touched) -> bool:
+    """The secretariat, the donor nation (its shipment) and the recipient (its deliveries)."""
+    if actor.role in (Role.ADMIN, Role.COORDINATOR):
+        return True
+    return actor.participant_id in (shipment.donor_id, shipment.recipient_id)
+
+
+def _check(actor: Actor, parsed: list[DeliveryEventIn], numbers: list[int],
+           touched: dict[Any, _Touched], sites: dict[str, tuple[int, SiteKind]],
+           source: str | None, now: dt.datetime
+           ) -> tuple[list[Event], dict[str, int], int]:
+    """Resolves every row or reports every bad one; drops exact repeats within the batch."""
+    errors: list[FieldError] = []
+    events: list[Event] = []
+    first: dict[str, tuple[int, Event]] = {}
+    duplicates = 0
+    latest = now + _CLOCK_SKEW
+    allowed: dict[int, bool] = {}
+    for index, row in enumerate(parsed):
+        if len(errors) >= _MAX_ERRORS:
+            break
+        number = numbers[index]
+        reference = row["shipment"]
+        shipment = touched.get(reference)
+        if shipment is None or not shipment.visible:
+            errors.append(FieldError("shipment", "no such shipment", number, reference))
+            continue
+        may = allowed.get(shipment.id)
+        if may is None:
+            may = allowed[shipment.id] = _may_record(actor, shipment)
+        if not may:
+            errors.append(FieldError("shipment", "only the secretariat, the donor and the "
+                                     "recipient record its events", number, reference))
+            continue
+        resolved = _resolve(row, shipment, sites, source, latest)
+        if type(resolved) is FieldError:
+            errors.append(FieldError(resolved.field, resolved.message, number, resolved.value))
+            continue
+        assert isinstance(resolved, Event)
+        seen = first.get(resolved.external_id)
+        if seen is not None:
+            if seen[1].fact() == resolved.fact():
+                duplicates += 1
+            else:
+                errors.append(FieldError("external_id", f"repeats row {seen[0]} with "
+                                         "different content", number, resolved.external_id))
+            continue
+        first[resolved.external_id] = (number, resolved)
+        events.append(resolved)
+    if errors:
+        raise _rejected(errors, len(errors), len(parsed))
+    return events, {k: v[0] for k, v in first.items()}, duplicates
+
+
+def _resolve(row: DeliveryEventIn, shipment: _Touched, sites: dict[str, tuple[int, SiteKind]],
+             source: str | None, latest: dt.datetime) -> Event | FieldError:
+    kind = row["kind"]
+    text = row["occurred_at"]
+    try:
+        at = dt.datetime.fromisoformat(text)
+    except ValueError:
+        return FieldError("occurred_at", "not an ISO 8601 date and time", value=text)
+    if at.tzinfo is None:
+        return FieldError("occurred_at", "needs a UTC offset, e.g. 2024-07-01T08:00:00Z",
+                          value=text)
+    at = at.astimezone(dt.UTC)
+    if at > latest:
+        return FieldError("occurred_at", "is in the future", value=text)
+    origin = row.get("source") or source
+    if origin is None:
+        return FieldError("source", "required (per row, or as the batch's source)")
+    hub = row.get("hub")
+    hub_id = None
+    if kind in HUB_EVENTS:
+        if hub is None:
+            return FieldError("hub", f"required for {kind.value}")
+        site = sites.get(hub)
+        if site is None or site[1] is not SiteKind.LOGISTICS_HUB:
+            return FieldError("hub", "no such logistics hub", value=hub)
+        if site[0] not in shipment.hubs:
+            return FieldError("hub", f"not on the route of shipment {shipment.reference}",
+                              value=hub)
+        hub_id = site[0]
+    elif hub is not None:
+        return FieldError("hub", "only arrived_at_hub and departed_hub name a hub", value=hub)
+    allocation_id = row.get("allocation_id")
+    received = damaged = missing = None
+    if kind is EventKind.RECEIVED:
+        if allocation_id is None:
+            return FieldError("allocation_id", "required for received: the line received")
+        line = shipment.state.lines.get(allocation_id)
+        if line is None:
+            return FieldError("allocation_id", f"not a line of shipment {shipment.reference}",
+                              value=str(allocation_id))
+        received = row.get("quantity_received") or 0
+        damaged = row.get("quantity_damaged") or 0
+        missing = row.get("quantity_missing") or 0
+        reported = received + damaged + missing
+        if reported == 0:
+            return FieldError("quantity_received", "a receipt reports a quantity received, "
+                              "damaged or missing")
+        if reported > line.quantity:
+            return FieldError("quantity_received", f"reports {reported} of a line of "
+                              f"{line.quantity}", value=str(reported))
+    elif allocation_id is not None or row.get("quantity_received") is not None or (
+            row.get("quantity_damaged") is not None or row.get("quantity_missing") is not None):
+        return FieldError("allocation_id", "only received events name a line and quantities")
+    if shipment.cancelled_allocations and kind not in (EventKind.PLANNED, EventKind.CANCELLED):
+        return FieldError("shipment", f"carries cancelled allocation(s) "
+                          f"{sorted(shipment.cancelled_allocations)}: cancel the shipment",
+                          value=shipment.reference)
+    return Event(row["external_id"], shipment.id, kind, at, origin, hub_id, allocation_id,
+                 received, damaged, missing, row.get("note") or "")
+
+
+def _store(session: Session, events: list[Event], row_of: Mapping[str, int], batch_id: int,
+           now: dt.datetime) -> tuple[list[Event], int]:
+    """Appends the events not stored before; returns them and how many were resends.
+
+    Optimistic: a batch is nearly always all new, so it goes in at once; only if some id exists
+    does the savepoint roll back and the batch get compared with what is stored.
+    """
+    try:
+        with session.begin_nested():
+            _insert(session, events, batch_id, now)
+        return events, 0
+    except _bulk.UniqueViolation:
+        pass
+    stored = {e.external_id: e for e in _stored(session, [e.external_id for e in events])}
+    fresh: list[Event] = []
+    errors: list[FieldError] = []
+    for event in events:
+        old = stored.get(event.external_id)
+        if old is None:
+            fresh.append(event)
+        elif old.fact() != event.fact():
+            errors.append(FieldError(
+                "external_id", f"already recorded with different content ({old.kind.value} "
+                f"of shipment {old.shipment_id} at {old.occurred_at.isoformat()})",
+                row_of[event.external_id], event.external_id))
+    if errors:
+        raise _rejected(errors[:_MAX_ERRORS], len(errors), len(events))
+    try:
+        _insert(session, fresh, batch_id, now)
+    except _bulk.UniqueViolation as exc:
+        raise Conflict("external_id: a concurrent batch recorded some of these events "
+                       "meanwhile; send the batch again (resent events are harmless)") from exc
+    return fresh, len(events) - len(fresh)
+
+
+def _insert(session: Session, events: list[Event], batch_id: int, now: dt.datetime) -> None:
+    # Stored grouped by shipment: the shipment index then grows in runs, not at random.
+    rows = [(*e, batch_id, now) for e in sorted(events, key=itemgetter(1, 3))]
+    _bulk.insert_rows(session, DeliveryEvent.__tablename__, _COLUMNS, rows, _TYPES)
+
+
+def _event_query() -> Select[*tuple[Any, ...]]:
+    return select(DeliveryEvent.external_id, DeliveryEvent.shipment_id, DeliveryEvent.kind,
+                  DeliveryEvent.occurred_at, DeliveryEvent.source, DeliveryEvent.hub_id,
+                  DeliveryEvent.allocation_id, DeliveryEvent.quantity_received,
+                  DeliveryEvent.quantity_damaged, DeliveryEvent.quantity_missing,
+                  DeliveryEvent.note)
+
+
+def _event(row: Row[*tuple[Any, ...]]) -> Event:
+    """The columns of `_event_query` are named like Event's fields."""
+    return Event(**row._asdict())
+
+
+def _stored(session: Session, external_ids: Collection[str]) -> list[Event]:
+    rows = _bulk.fetch_in(session, _event_query(), DeliveryEvent.external_id, external_ids)
+    return [_event(row) for row in rows]
+
+
+def _write(session: Session, actor: Actor, changed: list[_Touched], now: dt.datetime, *,
+           reason: str) -> tuple[int, int]:
+    """Writes the new derived state of `changed` shipments and rolls the difference up."""
+    states = []
+    line_rows = []
+    deltas: dict[int, tuple[int, int]] = {}
+    for t in changed:
+        s = t.state
+        states.append((t.id, s.status.value, s.dispatched_at, s.handed_over_at,
+                       s.first_received_at, s.last_received_at, s.cancelled_at,
+                       s.position_site_id, s.position_kind.value if s.position_kind else None,
+                       s.position_at, s.position_event, s.last_event_at, s.event_count))
+        for allocation_id, line in s.lines.items():
+            if (line.received, line.damaged, line.missing) != t.before_lines[allocation_id]:
+                line_rows.append((line.line_id, line.received, line.damaged, line.missing))
+        before = t.before
+        for allocation_id, (shipped, delivered) in s.contributions().items():
+            old_shipped, old_delivered = before[allocation_id]
+            d_shipped, d_delivered = deltas.get(allocation_id, (0, 0))
+            deltas[allocation_id] = (d_shipped + shipped - old_shipped,
+                                     d_delivered + delivered - old_delivered)
+    _bulk.update_rows(session, Shipment.__tablename__, _STATE_COLUMNS, states, _STATE_TYPES)
+    _bulk.update_rows(session, ShipmentLine.__tablename__, _LINE_COLUMNS, sorted(line_rows),
+                      _LINE_TYPES)
+    moved = [a for a, d in deltas.items() if d != (0, 0)]
+    links = {row.id: rollup.Link(row.pledge_id, row.requirement_id) for row in _bulk.fetch_in(
+        session, select(Allocation.id, Allocation.pledge_id, Allocation.requirement_id),
+        Allocation.id, moved)}
+    return rollup.apply(session, actor=actor, deltas=deltas, links=links, reason=reason, now=now)
+
+
+def digest(events: Iterable[Event]) -> str:
+    """SHA-256 over the events sorted by external id, one line each of their stored fields
+    separated by tabs (times in UTC ISO 8601, empty for none); `batch_digest` recomputes it
+    from the stored rows."""
+    ordered = sorted(events, key=itemgetter(0))
+    if not ordered:
+        return hashlib.sha256(b"").hexdigest()
+    (external_id, shipment_id, kind, occurred_at, source, hub_id, allocation_id, received,
+     damaged, missing, note) = zip(*ordered, strict=True)
+    columns = (external_id, map(str, shipment_id), map(str, kind),
+               map(dt.datetime.isoformat, occurred_at), source, map(_text, hub_id),
+               map(_text, allocation_id), map(_text, received), map(_text, damaged),
+               map(_text, missing), note)
+    lines = "\n".join(map("\t".join, zip(*columns, strict=True)))
+    return hashlib.sha256(lines.encode()).hexdigest()
+
+
+def _text(value: int | None) -> str:
+    return "" if value is None else str(value)
+
+
+def batch_digest(session: Session, *, batch_id: int) -> str:
+    """The digest of the events stored with `batch_id`, to compare with the audited one."""
+    rows = session.execute(_event_query().where(DeliveryEvent.batch_id == batch_id))
+    return digest(_event(row) for row in rows)
+
+
+def rebuild(session: Session, *, actor: Actor, shipment_ids: Collection[int]) -> int:
+    """Replays every event of the shipments sorted by (occurred_at, external_id) and repairs
+    any stored state that differs, rolling the difference up; returns how many differed."""
+    if not actor.is_admin:
+        raise Forbidden("only an administrator rebuilds derived logistics state")
+    touched = _load(session, actor, Shipment.id, shipment_ids)
+    events: dict[int, list[Event]] = {i: [] for i in touched}
+    for row in _bulk.fetch_in(session, _event_query(), DeliveryEvent.shipment_id,
+                              list(touched)):
+        events[row.shipment_id].append(_event(row))
+    differing = []
+    for shipment_id, t in touched.items():
+        fresh = replay(t.state, events[shipment_id])
+        if fresh != t.state:
+            t.state = fresh
+            differing.append(t)
+    if differing:
+        now = utcnow()
+        _write(session, actor, differing, now, reason="derived logistics state rebuilt")
+        audit.record(session, actor=actor, action="shipments.rebuild", target_type="shipments",
+                     target_id=",".join(str(t.id) for t in differing)[:80],
+                     after={"repaired": [t.id for t in differing]})
+        session.expire_all()
+    return len(differing)
