@@ -12,6 +12,8 @@ from sqlalchemy.orm import Session as DbSession
 
 from coalition.access.actor import actor_for_user
 from coalition.access.service import get_user
+from coalition.analytics import reports
+from coalition.analytics.schemas import DeliveryRow
 from coalition.pledges import service as pledge_service
 from coalition.pledges.models import Pledge
 from coalition.pledges.schemas import PledgeFilter
@@ -28,16 +30,41 @@ def _count(server: Server, user: str, filters: PledgeFilter | None = None) -> in
         return pledge_service.list_pledges(db, actor=actor, filters=filters, limit=1).total
 
 
+def _compact(cents: int) -> str:
+    """The dashboard's compact money format (integer maths, as in _macros.html)."""
+    units = (cents + 50) // 100
+    for scale, suffix in ((10**9, " bn"), (10**6, " m"), (10**3, " k")):
+        if units >= scale:
+            tenths = (units * 10 + scale // 2) // scale
+            return f"€{tenths // 10:,}.{tenths % 10}{suffix}"
+    return f"€{units:,}"
+
+
+def _delivery_total(server: Server, user: str) -> DeliveryRow:
+    with DbSession(server.engine) as db:
+        return reports.delivery(db, actor=actor_for_user(db, get_user(db, name=user))).total
+
+
 def test_coordinator_sees_the_demo_totals_on_every_page(ui: Session, server: Server) -> None:
     page = ui.login("udcg-secretariat")
     expect(page.get_by_test_id("current-user")).to_have_text("udcg-secretariat")
     expect(page.get_by_test_id("current-role")).to_have_text("Coordinator")
-    expected = _count(server, "udcg-secretariat")
-    expect(page.locator(".card").filter(has_text="Pledges").locator(".card__value")
-           ).to_have_text(f"{expected:,}")
+    total = _delivery_total(server, "udcg-secretariat")
+    assert total.pledged_eur_cents > 0
+    cards = page.get_by_test_id("headline")
+    for label, cents in (("Pledged", total.pledged_eur_cents),
+                         ("Confirmed", total.confirmed_eur_cents),
+                         ("Delivered", total.delivered_eur_cents)):
+        card = cards.locator(".card").filter(has=page.locator(".card__label", has_text=label))
+        expect(card.locator(".card__value")).to_have_text(_compact(cents))
+    expect(cards).to_contain_text(f"{total.pledges:,} standing pledges")
+    for chart in ("donors", "timeline", "concentration"):
+        expect(page.locator(f"#chart-{chart} canvas").first).to_be_visible()
     for name, path in PAGES.items():
         ui.go(path)
         expect(page.locator("h1").first).to_be_visible()
+        if name == "overview":
+            expect(page.locator("#chart-concentration canvas").first).to_be_visible()
         ui.shot(f"coordinator-{name}")
 
 

@@ -18,6 +18,7 @@ from coalition.web.pages import (
     scenarios,
 )
 from coalition.web.pages._base import STATIC_DIR
+from coalition.web.pages._cache import ReportCache
 
 PAGES = (auth, overview, requirements, pledges, matching, logistics, meetings, scenarios, audit)
 
@@ -26,5 +27,6 @@ def install_pages(app: FastAPI) -> None:
     """Static files, the page routes, and the session cookie as a second way into the API."""
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.state.cookie_actor = web_session.cookie_actor
+    app.state.report_cache = ReportCache()
     for module in PAGES:
         app.include_router(module.router)

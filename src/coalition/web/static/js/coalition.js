@@ -207,7 +207,8 @@
         notation: compact ? "compact" : "standard", maximumFractionDigits: compact ? 1 : 0,
       });
     } else if (kind === "percent") {
-      nf = new Intl.NumberFormat(config.locale, { maximumFractionDigits: compact ? 1 : 2 });
+      // Significant digits, so small shares (0.05 %, 0.15 %) do not round to equal ticks.
+      nf = new Intl.NumberFormat(config.locale, compact ? { maximumSignificantDigits: 3 } : { maximumFractionDigits: 3 });
       return function (v) { return v === null || v === undefined ? "" : nf.format(v) + "%"; };
     } else {
       nf = new Intl.NumberFormat(config.locale, { notation: compact ? "compact" : "standard", maximumFractionDigits: 2 });
