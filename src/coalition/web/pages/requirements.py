@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from coalition.access.actor import Actor
 from coalition.catalog.models import CapabilityArea
 from coalition.errors import ValidationFailed
-from coalition.pledges import flows as allocation_flows
+from coalition.logistics import queries as logistics_queries
 from coalition.requirements import service as requirement_service
 from coalition.requirements.models import RequirementStatus
 from coalition.requirements.schemas import RequirementFilter
@@ -63,9 +63,7 @@ def detail(requirement_id: int, request: Request, db: SessionDep, actor: PageAct
            ) -> Response:
     requirement = requirement_service.get_requirement(db, actor=actor,
                                                       requirement_id=requirement_id)
-    allocations = allocation_flows.list_allocations(db, actor=actor,
-                                                    requirement_id=requirement.id)
+    trace = logistics_queries.where_is(db, actor=actor, requirement_id=requirement.id)
     return render(request, "requirements/detail.html", {
-        "requirement": requirement, "allocations": allocations,
-        "priorities": dict(PRIORITIES),
+        "requirement": requirement, "trace": trace, "priorities": dict(PRIORITIES),
     })
