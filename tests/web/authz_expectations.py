@@ -83,8 +83,8 @@ class Route:
     owned: str | None = None
     # Roles that act only for their own nation here.
     own_rule: frozenset[Role] = frozenset()
-    checks: tuple[str, ...] = ("role", "see", "own")
-    # Coordinators act only for the format in the path (UDCG).
+    checks: tuple[str, ...] = ("role", "see", "own", "format")
+    # Coordinators act only for their own format's records (all of this world's are UDCG's).
     own_format: bool = False
     public: bool = False
     request: Build = _none
@@ -111,23 +111,32 @@ class Route:
             return [Case(Releasability.PUBLIC, other), Case(Releasability.NATIONAL, other)]
         return [Case(label, owner) for label in labels for owner in self.owners(p)]
 
+    def foreign_coordinator(self, p: Principal) -> bool:
+        return self.own_format and p.role is R.COORDINATOR and p.format != "UDCG"
+
+    def refusal(self, check: str, p: Principal, case: Case) -> int | None:
+        """The status one check answers with when it refuses, None when it lets through."""
+        if check == "role":
+            return 403 if self.roles is not None and p.role not in self.roles else None
+        if check == "see":
+            if self.target is None:
+                return None
+            assert case.label is not None and case.owner is not None
+            return None if sees(p, case.label, case.owner) else 404
+        if check == "own":
+            return 403 if p.role in self.own_rule and p.nation != case.owner else None
+        assert check == "format", check
+        return 403 if self.foreign_coordinator(p) else None
+
     def expected(self, p: Principal, case: Case) -> int:
         if self.public:
             return self.ok
         if p.role is None:
             return 401
         for check in self.checks:
-            if check == "role":
-                if self.roles is not None and p.role not in self.roles:
-                    return 403
-                if self.own_format and p.role is R.COORDINATOR and p.format != "UDCG":
-                    return 403
-            elif check == "see" and self.target is not None:
-                assert case.label is not None and case.owner is not None
-                if not sees(p, case.label, case.owner):
-                    return 404
-            elif check == "own" and p.role in self.own_rule and p.nation != case.owner:
-                return 403
+            status = self.refusal(check, p, case)
+            if status is not None:
+                return status
         return self.ok
 
 
@@ -183,13 +192,13 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("GET", "/api/v1/formats"): Route(),
     ("POST", "/api/v1/formats"): Route(STAFF, 201, request=_json({"code": "MX", "name": "MX"})),
     ("GET", "/api/v1/formats/{code}"): Route(request=_json(None, code="UDCG")),
-    ("PATCH", "/api/v1/formats/{code}"): Route(STAFF, request=_json({"name": "Ramstein"},
-                                                                    code="UDCG")),
+    ("PATCH", "/api/v1/formats/{code}"): Route(
+        STAFF, own_format=True, request=_json({"name": "Ramstein"}, code="UDCG")),
     ("POST", "/api/v1/formats/{code}/members"): Route(
-        STAFF, 201, request=_json({"participant": "CAN", "joined_on": "2024-01-01"},
-                                  code="UDCG")),
+        STAFF, 201, own_format=True,
+        request=_json({"participant": "CAN", "joined_on": "2024-01-01"}, code="UDCG")),
     ("POST", "/api/v1/formats/{code}/lead"): Route(
-        STAFF, request=_json({"lead": "NATO", "on": "2024-07-10"}, code="UDCG")),
+        STAFF, own_format=True, request=_json({"lead": "NATO", "on": "2024-07-10"}, code="UDCG")),
     ("POST", "/api/v1/formats/{code}/handover"): Route(
         STAFF, own_format=True, request=_json({"to": "NATO", "on": "2024-07-10",
                                                "relabel_coalition": True}, code="UDCG")),
@@ -211,46 +220,48 @@ ROUTES: dict[tuple[str, str], Route] = {
     # requirements: the recipient's staff (for their own nation) and the secretariat
     ("GET", "/api/v1/requirements"): Route(),
     ("POST", "/api/v1/requirements"): Route(REQUIREMENT_WRITERS, 201, owned="recipient",
-                                            own_rule=RECIPIENT_BOUND,
+                                            own_rule=RECIPIENT_BOUND, own_format=True,
                                             request=_requirement_body),
     ("GET", "/api/v1/requirements/{requirement_id}"): Route(
         target="requirement", request=_target("requirement")),
     ("PATCH", "/api/v1/requirements/{requirement_id}"): Route(
-        REQUIREMENT_WRITERS, target="requirement", own_rule=RECIPIENT_BOUND,
+        REQUIREMENT_WRITERS, target="requirement", own_rule=RECIPIENT_BOUND, own_format=True,
         request=_target("requirement", {"notes": "matrix"})),
     ("GET", "/api/v1/requirements/{requirement_id}/allocations"): Route(
         target="requirement", request=_target("requirement")),
     ("POST", "/api/v1/requirements/{requirement_id}/withdraw"): Route(
-        REQUIREMENT_WRITERS, target="requirement", own_rule=RECIPIENT_BOUND,
+        REQUIREMENT_WRITERS, target="requirement", own_rule=RECIPIENT_BOUND, own_format=True,
         request=_target("requirement", {"reason": "matrix"})),
     # pledges and allocations: national desks for their own nation, and the secretariat
     ("GET", "/api/v1/pledges"): Route(),
     ("POST", "/api/v1/pledges"): Route(PLEDGE_WRITERS, 201, owned="donor",
-                                       own_rule=DONOR_BOUND, request=_pledge_body),
+                                       own_rule=DONOR_BOUND, own_format=True,
+                                       request=_pledge_body),
     ("GET", "/api/v1/pledges/{pledge_id}"): Route(target="pledge", request=_target("pledge")),
     ("PATCH", "/api/v1/pledges/{pledge_id}"): Route(
-        PLEDGE_WRITERS, target="pledge", own_rule=DONOR_BOUND,
+        PLEDGE_WRITERS, target="pledge", own_rule=DONOR_BOUND, own_format=True,
         request=_target("pledge", {"notes": "matrix"})),
     ("GET", "/api/v1/pledges/{pledge_id}/allocations"): Route(
         target="pledge", request=_target("pledge")),
     ("POST", "/api/v1/pledges/{pledge_id}/transitions"): Route(
-        PLEDGE_WRITERS, target="pledge", own_rule=DONOR_BOUND,
+        PLEDGE_WRITERS, target="pledge", own_rule=DONOR_BOUND, own_format=True,
         request=_target("pledge", {"to": "cancelled", "reason": "matrix"})),
     ("POST", "/api/v1/allocations"): Route(PLEDGE_WRITERS, 201, target="pledge",
-                                           own_rule=DONOR_BOUND, request=_allocation_body),
+                                           own_rule=DONOR_BOUND, own_format=True,
+                                           request=_allocation_body),
     ("POST", "/api/v1/allocations/{allocation_id}/cancel"): Route(
-        PLEDGE_WRITERS, target="allocation", own_rule=DONOR_BOUND,
+        PLEDGE_WRITERS, target="allocation", own_rule=DONOR_BOUND, own_format=True,
         request=_target("allocation", {"reason": "matrix"})),
     # meetings and decisions
     ("GET", "/api/v1/meetings"): Route(),
-    ("POST", "/api/v1/meetings"): Route(STAFF, 201, request=_json(
+    ("POST", "/api/v1/meetings"): Route(STAFF, 201, own_format=True, request=_json(
         {"format": "UDCG", "title": "Matrix", "held_on": "2024-06-13"})),
     ("GET", "/api/v1/meetings/{meeting_id}"): Route(target="meeting",
                                                     request=_target("meeting")),
     ("POST", "/api/v1/meetings/{meeting_id}/announcements"): Route(
-        STAFF, 201, target="meeting", request=_announcement),
+        STAFF, 201, target="meeting", own_format=True, request=_announcement),
     ("POST", "/api/v1/meetings/{meeting_id}/decisions"): Route(
-        STAFF, 201, target="meeting", checks=("see", "role"),
+        STAFF, 201, target="meeting", checks=("see", "role", "format"), own_format=True,
         request=_target("meeting", {"text": "Matrix decision"})),
     ("GET", "/api/v1/decisions"): Route(),
     # reports: everyone, over what they may see

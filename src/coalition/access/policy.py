@@ -52,7 +52,7 @@ def ensure_speaks_for(actor: Actor, participant_id: int, *, what: str) -> None:
         raise Forbidden(f"a {actor.role.value} user may only {what} of their own nation")
 
 
-def ensure_coordinates(actor: Actor, format_id: int, *, what: str) -> None:
-    """A format's secretariat acts for its own format; admins for any."""
+def ensure_coordinates(actor: Actor, format_id: int | None, *, what: str) -> None:
+    """A format's secretariat acts for its own format's records; admins for any."""
     if actor.role is Role.COORDINATOR and format_id not in actor.coordinated_format_ids:
         raise Forbidden(f"a coordinator may only {what} of the format they coordinate")

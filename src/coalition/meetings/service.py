@@ -41,6 +41,7 @@ def create_meeting(session: Session, *, actor: Actor, data: MeetingCreate) -> Me
     """A meeting happens in a format, in a place or virtually, attended by participants."""
     policy.ensure(actor, policy.RECORD_MEETINGS)
     fmt = registry_service.get_format(session, code=data.format)
+    policy.ensure_coordinates(actor, fmt.id, what="record meetings")
     chair = (registry_service.resolve_participant(session, code=data.chair, field="chair")
              if data.chair else None)
     meeting = Meeting(format_id=fmt.id, title=data.title, held_on=data.held_on,
@@ -65,6 +66,7 @@ def announce(session: Session, *, actor: Actor, meeting_id: int, pledge_id: int
     """Links a pledge to the meeting where it was announced; a pledge is announced once."""
     policy.ensure(actor, policy.RECORD_MEETINGS)
     meeting = get_meeting(session, actor=actor, meeting_id=meeting_id)
+    policy.ensure_coordinates(actor, meeting.format_id, what="record announcements")
     pledge = pledge_service.get_pledge(session, actor=actor, pledge_id=pledge_id)
     existing = session.scalar(select(MeetingAnnouncement)
                               .where(MeetingAnnouncement.pledge_id == pledge.id))
@@ -91,6 +93,7 @@ def record_decision(session: Session, *, actor: Actor, meeting_id: int | None,
                     format_code: str, data: DecisionCreate) -> Decision:
     policy.ensure(actor, policy.RECORD_MEETINGS)
     fmt = registry_service.get_format(session, code=format_code)
+    policy.ensure_coordinates(actor, fmt.id, what="record decisions")
     if meeting_id is not None:
         get_meeting(session, actor=actor, meeting_id=meeting_id)
     decided_by = (registry_service.resolve_participant(session, code=data.decided_by,

@@ -40,6 +40,7 @@ def allocate(session: Session, *, actor: Actor, pledge_id: int, requirement_id: 
         raise ValidationFailed.single("quantity", "must be positive", quantity)
     pledge = pledge_service.get_pledge(session, actor=actor, pledge_id=pledge_id)
     policy.ensure_own_nation(actor, pledge.donor_id, what="allocate pledges")
+    policy.ensure_coordinates(actor, pledge.format_id, what="allocate pledges")
     requirement = requirement_service.get_requirement(session, actor=actor,
                                                       requirement_id=requirement_id)
     if pledge.status not in lifecycle.ALLOCATABLE:
@@ -122,6 +123,7 @@ def cancel_allocation(session: Session, *, actor: Actor, allocation_id: int,
     allocation = get_allocation(session, actor=actor, allocation_id=allocation_id)
     pledge = allocation.pledge
     policy.ensure_own_nation(actor, pledge.donor_id, what="cancel allocations")
+    policy.ensure_coordinates(actor, pledge.format_id, what="cancel allocations")
     if allocation.status is not AllocationStatus.ACTIVE:
         raise InvalidTransition(f"allocation {allocation.id} is already cancelled")
     if allocation.quantity_shipped > 0:

@@ -99,6 +99,8 @@ def create_pledge(session: Session, *, actor: Actor, data: PledgeCreate) -> Pled
     policy.ensure(actor, policy.WRITE_PLEDGES)
     donor = registry_service.resolve_participant(session, code=data.donor, field="donor")
     policy.ensure_own_nation(actor, donor.id, what="write pledges")
+    format_id = resolve_format_id(session, data.format)
+    policy.ensure_coordinates(actor, format_id, what="record pledges")
     if not donor.is_donor:
         raise ValidationFailed.single("donor", "participant is not registered as a donor",
                                       data.donor)
@@ -117,7 +119,7 @@ def create_pledge(session: Session, *, actor: Actor, data: PledgeCreate) -> Pled
         fx_date=data.fx_date or data.announced_on,
         value_eur_cents=convert_to_eur_cents(data.amount, rate), funding=data.funding,
         parent_pledge_id=parent_id, announced_on=data.announced_on,
-        available_from=data.available_from, format_id=resolve_format_id(session, data.format),
+        available_from=data.available_from, format_id=format_id,
         releasability=data.releasability, status=PledgeStatus.ANNOUNCED, quantity_allocated=0,
         quantity_shipped=0, quantity_delivered=0, notes=data.notes,
     )
@@ -150,6 +152,7 @@ def update_pledge(session: Session, *, actor: Actor, pledge_id: int, data: Pledg
     policy.ensure(actor, policy.WRITE_PLEDGES)
     pledge = get_pledge(session, actor=actor, pledge_id=pledge_id, for_update=True)
     policy.ensure_own_nation(actor, pledge.donor_id, what="change pledges")
+    policy.ensure_coordinates(actor, pledge.format_id, what="change pledges")
     if pledge.status in lifecycle.TERMINAL:
         raise InvalidTransition(f"status: a {pledge.status.value} pledge can no longer change")
     if data.quantity is not None and data.quantity < pledge.quantity_allocated:
@@ -186,6 +189,7 @@ def transition(session: Session, *, actor: Actor, pledge_id: int, to: PledgeStat
     policy.ensure(actor, policy.WRITE_PLEDGES)
     pledge = get_pledge(session, actor=actor, pledge_id=pledge_id, for_update=True)
     policy.ensure_own_nation(actor, pledge.donor_id, what="change the status of pledges")
+    policy.ensure_coordinates(actor, pledge.format_id, what="change the status of pledges")
     if to not in lifecycle.REQUESTABLE:
         raise InvalidTransition(
             f"status: {to.value} is reached through allocations and deliveries, not on request")

@@ -131,6 +131,7 @@ def create_format(session: Session, *, actor: Actor, data: FormatCreate) -> Form
 def update_format(session: Session, *, actor: Actor, code: str, data: FormatUpdate) -> Format:
     policy.ensure(actor, policy.MANAGE_REGISTRY)
     fmt = get_format(session, code=code)
+    policy.ensure_coordinates(actor, fmt.id, what="change the format")
     before = audit.snapshot(fmt)
     for key, value in data.model_dump(exclude_unset=True).items():
         setattr(fmt, key, value)
@@ -155,6 +156,7 @@ def change_lead(
     """The old lead's period is closed, never deleted: the history of leads is complete."""
     policy.ensure(actor, policy.MANAGE_REGISTRY)
     fmt = get_format(session, code=code)
+    policy.ensure_coordinates(actor, fmt.id, what="change the lead")
     lead = resolve_participant(session, code=new_lead, field="lead")
     if fmt.lead_participant_id == lead.id:
         raise Conflict(f"{lead.code} already leads {fmt.code}")
@@ -193,6 +195,7 @@ def add_member(session: Session, *, actor: Actor, code: str, data: MembershipCre
                ) -> FormatMembership:
     policy.ensure(actor, policy.MANAGE_REGISTRY)
     fmt = get_format(session, code=code)
+    policy.ensure_coordinates(actor, fmt.id, what="add members")
     participant = resolve_participant(session, code=data.participant, field="participant")
     active = session.scalar(select(FormatMembership.id).where(
         FormatMembership.format_id == fmt.id, FormatMembership.participant_id == participant.id,
@@ -211,6 +214,7 @@ def remove_member(session: Session, *, actor: Actor, code: str, participant: str
                   on: dt.date) -> FormatMembership:
     policy.ensure(actor, policy.MANAGE_REGISTRY)
     fmt = get_format(session, code=code)
+    policy.ensure_coordinates(actor, fmt.id, what="remove members")
     member = resolve_participant(session, code=participant, field="participant")
     membership = session.scalar(select(FormatMembership).where(
         FormatMembership.format_id == fmt.id, FormatMembership.participant_id == member.id,

@@ -97,6 +97,8 @@ def create_requirement(session: Session, *, actor: Actor, data: RequirementCreat
     if not recipient.is_recipient:
         raise ValidationFailed.single("recipient", "participant is not a recipient", data.recipient)
     policy.ensure_speaks_for(actor, recipient.id, what="state requirements")
+    format_id = resolve_format_id(session, data.format)
+    policy.ensure_coordinates(actor, format_id, what="state requirements")
     item = catalog_service.resolve_item_type(session, code=data.item_type)
     reference = data.reference or f"REQ-{uuid.uuid4().hex[:10].upper()}"
     if session.scalar(select(Requirement.id).where(Requirement.reference == reference)):
@@ -105,8 +107,8 @@ def create_requirement(session: Session, *, actor: Actor, data: RequirementCreat
         reference=reference, recipient_id=recipient.id, item_type_id=item.id,
         quantity=data.quantity, priority=data.priority, needed_by=data.needed_by,
         capability_area=data.capability_area or item.capability_area, notes=data.notes,
-        format_id=resolve_format_id(session, data.format), releasability=data.releasability,
-        status=RequirementStatus.OPEN, quantity_committed=0, quantity_in_transit=0,
+        format_id=format_id, releasability=data.releasability, status=RequirementStatus.OPEN,
+        quantity_committed=0, quantity_in_transit=0,
         quantity_delivered=0,
     )
     session.add(requirement)
@@ -122,6 +124,7 @@ def update_requirement(session: Session, *, actor: Actor, requirement_id: int,
     requirement = get_requirement(session, actor=actor, requirement_id=requirement_id,
                                   for_update=True)
     policy.ensure_speaks_for(actor, requirement.recipient_id, what="change requirements")
+    policy.ensure_coordinates(actor, requirement.format_id, what="change requirements")
     if requirement.status is RequirementStatus.WITHDRAWN:
         raise InvalidTransition("a withdrawn requirement cannot be changed")
     if data.quantity is not None and data.quantity < requirement.quantity_committed:
@@ -144,6 +147,7 @@ def withdraw_requirement(session: Session, *, actor: Actor, requirement_id: int,
     requirement = get_requirement(session, actor=actor, requirement_id=requirement_id,
                                   for_update=True)
     policy.ensure_speaks_for(actor, requirement.recipient_id, what="withdraw requirements")
+    policy.ensure_coordinates(actor, requirement.format_id, what="withdraw requirements")
     if requirement.status is RequirementStatus.WITHDRAWN:
         raise InvalidTransition("requirement is already withdrawn")
     before = audit.snapshot(requirement)

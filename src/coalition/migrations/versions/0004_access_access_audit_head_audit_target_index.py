@@ -11,10 +11,9 @@ Create Date: 2026-11-25 09:54:21.481600
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-
-import coalition.db  # noqa: F401 - autogenerate renders its column types
 from alembic import op
 
+import coalition.db  # noqa: F401 - autogenerate renders its column types
 
 revision: str = '0004_access'
 down_revision: str | Sequence[str] | None = '0001_core'
