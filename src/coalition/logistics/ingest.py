@@ -38,11 +38,12 @@ from coalition.logistics.models import (
     Shipment,
     ShipmentLeg,
     ShipmentLine,
+    ShipmentStatus,
     Site,
     SiteKind,
 )
 from coalition.logistics.schemas import BatchResult, DeliveryEventIn
-from coalition.logistics.state import HUB_EVENTS, Event, LineState, ShipmentState, replay
+from coalition.logistics.state import HUB_EVENTS, QUIET, Event, LineState, ShipmentState, replay
 from coalition.pledges.models import Allocation, AllocationStatus
 
 MAX_BATCH = 10_000
@@ -79,6 +80,7 @@ class _Touched:
     # Allocations of its lines that were cancelled after the shipment was planned.
     cancelled_allocations: frozenset[int]
     state: ShipmentState
+    cancelled: bool
     # What the stored state contributed to each allocation, and each line's reported sums.
     before: dict[int, tuple[int, int]]
     before_lines: dict[int, tuple[int, int, int]]
@@ -209,6 +211,7 @@ def _load(session: Session, actor: Actor, key: Any, keys: Collection[Any]
             id=r.id, reference=r.reference, donor_id=r.donor_id, recipient_id=r.recipient_id,
             visible=bool(r.visible), hubs=frozenset(route_hubs),
             cancelled_allocations=frozenset(cancelled[r.id]), state=state,
+            cancelled=state.status is ShipmentStatus.CANCELLED,
             before=state.contributions(),
             before_lines={a: (x.received, x.damaged, x.missing) for a, x in lines[r.id].items()})
     return out
@@ -321,10 +324,15 @@ def _resolve(row: DeliveryEventIn, shipment: _Touched, sites: dict[str, tuple[in
     elif allocation_id is not None or row.get("quantity_received") is not None or (
             row.get("quantity_damaged") is not None or row.get("quantity_missing") is not None):
         return FieldError("allocation_id", "only received events name a line and quantities")
-    if shipment.cancelled_allocations and kind not in (EventKind.PLANNED, EventKind.CANCELLED):
-        return FieldError("shipment", f"carries cancelled allocation(s) "
-                          f"{sorted(shipment.cancelled_allocations)}: cancel the shipment",
-                          value=shipment.reference)
+    if kind not in QUIET:
+        if shipment.cancelled:
+            # Its quantity may be on another shipment by now: moving both would ship twice.
+            return FieldError("kind", f"shipment {shipment.reference} was cancelled; plan a "
+                              "new shipment", value=kind.value)
+        if shipment.cancelled_allocations:
+            return FieldError("shipment", f"carries cancelled allocation(s) "
+                              f"{sorted(shipment.cancelled_allocations)}: cancel the shipment",
+                              value=shipment.reference)
     return Event(row["external_id"], shipment.id, kind, at, origin, hub_id, allocation_id,
                  received, damaged, missing, row.get("note") or "")
 

@@ -44,7 +44,7 @@ OPEN = (ShipmentStatus.PLANNED, ShipmentStatus.DISPATCHED, ShipmentStatus.AT_HUB
         ShipmentStatus.IN_TRANSIT, ShipmentStatus.HANDED_OVER,
         ShipmentStatus.PARTIALLY_RECEIVED)
 ON_THE_WAY = (ShipmentStatus.DISPATCHED, ShipmentStatus.AT_HUB, ShipmentStatus.IN_TRANSIT)
-_DAY = dt.timedelta(days=1)
+_HOUR = dt.timedelta(hours=1)
 
 
 def delivered_value_cents(value: Any, quantity: Any, delivered: Any) -> ColumnElement[int]:
@@ -180,8 +180,8 @@ def late_shipments(session: Session, *, actor: Actor, as_of: dt.datetime | None 
             shipment_id=shipment.id, shipment=shipment.reference, donor=donor,
             status=shipment.status, planned_departure=shipment.planned_departure,
             planned_arrival=shipment.planned_arrival, reason=reason,
-            days_late=max(1, -(-late // _DAY))))
-    return sorted(out, key=lambda r: (-r.days_late, r.shipment_id))
+            hours_late=-(-late // _HOUR)))
+    return sorted(out, key=lambda r: (-r.hours_late, r.shipment_id))
 
 
 def discrepancies(session: Session, *, actor: Actor) -> list[Discrepancy]:

@@ -201,7 +201,7 @@ class LateShipment(Schema):
     planned_departure: dt.datetime
     planned_arrival: dt.datetime
     reason: str = Field(description="not dispatched, overdue, or arrived late")
-    days_late: int
+    hours_late: int = Field(description="How late, in started hours.")
 
 
 class HubTraffic(Schema):

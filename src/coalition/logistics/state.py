@@ -9,12 +9,17 @@ tests hold the two equal for shuffled, duplicated and batched input.
 Status, from the folded facts:
 
 - any receipt: `received` once every line is accounted for (received + damaged + missing >=
-  sent), `partially_received` before; a receipt is a fact and outweighs a cancellation;
-- otherwise cancelled, handed over, at or past a hub (the latest hub event), dispatched,
-  planned — the first that applies.
+  sent), `partially_received` before;
+- otherwise handed over, at or past a hub (the latest hub event), dispatched — the first that
+  applies;
+- otherwise cancelled if a cancellation was reported, else planned.
 
-A line counts as shipped once its shipment moved (any status but planned and cancelled) and as
-delivered for what was received in good order, never more than was sent.
+A cancellation counts only while nothing has moved: goods on the road are accounted for by
+their receipt (received, damaged, missing), not wished away. So shipped and delivered only
+ever grow as events arrive, in whatever order, and never have to be taken back.
+
+A line counts as shipped once its shipment moved and as delivered for what was received in
+good order, never more than was sent.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from typing import NamedTuple
 from coalition.logistics.models import EventKind, ShipmentStatus
 
 MOVING = frozenset(ShipmentStatus) - {ShipmentStatus.PLANNED, ShipmentStatus.CANCELLED}
+QUIET = frozenset({EventKind.PLANNED, EventKind.CANCELLED})
 HUB_EVENTS = frozenset({EventKind.ARRIVED_AT_HUB, EventKind.DEPARTED_HUB})
 
 
@@ -124,8 +130,6 @@ class ShipmentState:
             if all(line.accounted >= line.quantity for line in self.lines.values()):
                 return ShipmentStatus.RECEIVED
             return ShipmentStatus.PARTIALLY_RECEIVED
-        if self.cancelled_at is not None:
-            return ShipmentStatus.CANCELLED
         if self.handed_over_at is not None:
             return ShipmentStatus.HANDED_OVER
         if self.position_kind is EventKind.ARRIVED_AT_HUB:
@@ -134,6 +138,8 @@ class ShipmentState:
             return ShipmentStatus.IN_TRANSIT
         if self.dispatched_at is not None:
             return ShipmentStatus.DISPATCHED
+        if self.cancelled_at is not None:
+            return ShipmentStatus.CANCELLED
         return ShipmentStatus.PLANNED
 
     def contributions(self) -> dict[int, tuple[int, int]]:
