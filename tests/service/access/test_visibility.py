@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -18,6 +19,7 @@ from coalition.access.actor import Actor, actor_for_user
 from coalition.access.labels import Releasability, Role
 from coalition.access.models import AuditEntry
 from coalition.access.visibility import can_see, labelled_models, visible
+from coalition.logistics.models import Shipment, Site, SiteKind
 from coalition.meetings.models import Decision, Meeting
 from coalition.pledges.models import Pledge
 from coalition.registry import service as registry_service
@@ -137,6 +139,18 @@ def _requirement_columns(session: Session) -> dict[str, Any]:
         "item_type_id", "quantity", "priority", "needed_by", "capability_area", "status")}
 
 
+def _shipment_columns(session: Session) -> dict[str, Any]:
+    ukr = session.scalar(select(Participant.id).where(Participant.code == "UKR"))
+    site = Site(code="vis-hub", name="Hub", kind=SiteKind.LOGISTICS_HUB, participant_id=ukr,
+                latitude=Decimal("50.0"), longitude=Decimal("24.0"))
+    session.add(site)
+    session.flush()
+    start = dt.datetime(2024, 6, 13, tzinfo=dt.UTC)
+    return {"recipient_id": ukr, "origin_site_id": site.id, "destination_site_id": site.id,
+            "planned_departure": start, "planned_arrival": start + dt.timedelta(days=3),
+            "created_by": "test"}
+
+
 # Column values (besides label, format and owner) of one row per labelled table; `n` keeps
 # unique columns unique. A new labelled table needs an entry (test_every_labelled_table_...).
 ROWS: dict[Any, Any] = {
@@ -144,6 +158,7 @@ ROWS: dict[Any, Any] = {
     Requirement: (_requirement_columns, lambda n: {"reference": f"vis-{n}"}),
     Meeting: (lambda s: {"title": "meeting", "held_on": DAY}, lambda n: {}),
     Decision: (lambda s: {"text": "decision"}, lambda n: {}),
+    Shipment: (_shipment_columns, lambda n: {"reference": f"vis-{n}"}),
     AuditEntry: (lambda s: {"actor": "t", "action": "t", "target_type": "t", "target_id": "1",
                             "prev_hash": "0" * 64},
                  lambda n: {"hash": f"vis-{n}".ljust(64, "x")}),
