@@ -86,13 +86,26 @@ def test_meetings_list_and_detail(client: TestClient, session: Session, world: W
     hidden = meeting_service.create_meeting(session, actor=SYSTEM, data=MeetingCreate(
         format="UDCG", title="NATO-only session", held_on=DAY,
         releasability=Releasability.NATO))
+    shown = factories.pledge(session, donor="USA", quantity=1000, confirm=True)  # €3.0 m
+    secret = factories.pledge(session, donor="USA", quantity=2000,
+                              releasability=Releasability.NATO)
+    for pledge in (shown, secret):
+        meeting_service.announce(session, actor=SYSTEM, meeting_id=meeting.id,
+                                 pledge_id=pledge.id)
     session.commit()
     signed_in("jpn")
     listing = client.get("/meetings").text
     assert "UDCG-20 at Ramstein" in listing and "NATO-only session" not in listing
+    assert "€3.0 m" in listing and "€9.0 m" not in listing
     detail = client.get(f"/meetings/{meeting.id}").text
     assert "Ramstein Air Base" in detail and "USA, POL, JPN" in detail
+    assert f'href="/pledges/{shown.id}"' in detail
+    assert f'href="/pledges/{secret.id}"' not in detail
+    assert "1 standing pledges released to you" in detail
     assert client.get(f"/meetings/{hidden.id}").status_code == 404
+    client.cookies.clear()
+    signed_in("pol")
+    assert "€9.0 m" in client.get(f"/meetings/{meeting.id}").text
 
 
 def test_audit_is_for_coordinators_and_admins(client: TestClient, session: Session,
