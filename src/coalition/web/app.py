@@ -17,6 +17,7 @@ from coalition.web.api.v1 import (
     access,
     catalog,
     health,
+    logistics,
     meetings,
     pledges,
     registry,
@@ -55,7 +56,7 @@ def create_app(engine: Engine | None = None,
         return response
 
     for module in (health, registry, catalog, requirements, pledges, meetings, access,
-                   reports):
+                   reports, logistics):
         app.include_router(module.router, prefix=API_V1)
     install_pages(app)
     return app
