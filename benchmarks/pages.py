@@ -4,7 +4,9 @@ Loads the demo plus N synthetic pledges into a fresh SQLite file, starts the app
 (Starlette's TestClient, so the time is the server's own plus a thin ASGI hop), signs in as a
 coordinator and as a non-NATO national desk, requests each page `--repeat` times and prints the
 median and p95 per page next to the same figures for `/api/v1/health` (the framework's floor)
-and the ratio of the two.
+and the ratio of the two. "first" is the first request of a page: templates compile and the
+overview's reports are computed; later requests reuse the reports until the data changes
+(the cache is keyed on the audit chain's head, see web/pages/_cache.py).
 
     .venv/bin/python benchmarks/pages.py                 # 100,000 pledges, 15 requests a page
     .venv/bin/python benchmarks/pages.py --db /tmp/x.db  # reuse a database loaded before
@@ -62,8 +64,12 @@ def _sign_in(client: TestClient, user: str, password: str) -> None:
                          "users need the password given by --password)")
 
 
-def _time(client: TestClient, path: str, repeat: int, headers: dict[str, str]) -> list[float]:
-    client.get(path, headers=headers)  # warm caches and compiled templates once
+def _time(client: TestClient, path: str, repeat: int, headers: dict[str, str]
+          ) -> tuple[float, list[float]]:
+    """The first request (cold: templates compiled, reports computed) and `repeat` more."""
+    started = time.perf_counter()
+    client.get(path, headers=headers)
+    first = (time.perf_counter() - started) * 1000
     out = []
     for _ in range(repeat):
         started = time.perf_counter()
@@ -71,7 +77,7 @@ def _time(client: TestClient, path: str, repeat: int, headers: dict[str, str]) -
         out.append((time.perf_counter() - started) * 1000)
         if response.status_code != 200:
             raise SystemExit(f"{path}: HTTP {response.status_code}\n{response.text[:500]}")
-    return out
+    return first, out
 
 
 def _p95(values: list[float]) -> float:
@@ -93,6 +99,9 @@ def _pages(db_url: str) -> list[tuple[str, str, dict[str, str]]]:
     hx = {"HX-Request": "true", "HX-Target": "pledge-results"}
     return [
         ("overview", "/", {}),
+        ("overview: donors chart", "/overview/charts/donors", {}),
+        ("overview: timeline chart", "/overview/charts/timeline", {}),
+        ("overview: concentration", "/overview/charts/concentration", {}),
         ("requirements", "/requirements", {}),
         ("requirements, priority 1", "/requirements?priority=1", {}),
         ("requirement detail", f"/requirements/{requirement_id}", {}),
@@ -134,18 +143,19 @@ def main() -> None:
                 _sign_in(client, user, password)
                 if user == "desk-jpn":
                     pages = [p for p in pages if p[0] not in ("audit", "new pledge form")]
-                base = _time(client, "/api/v1/health", args.repeat, {})
+                _, base = _time(client, "/api/v1/health", args.repeat, {})
                 base_median = statistics.median(base)
                 print(f"\n{user}: {args.repeat} requests a page; baseline /api/v1/health "
                       f"median {base_median:.1f} ms, p95 {_p95(base):.1f} ms")
-                print(f"{'page':28} {'median ms':>10} {'p95 ms':>8} {'x health':>9}  < 300 ms")
+                print(f"{'page':30} {'first ms':>9} {'median ms':>10} {'p95 ms':>8} "
+                      f"{'x health':>9}  p95 < 300 ms")
                 for name, page, headers in pages:
-                    times = _time(client, page, args.repeat, headers)
+                    first, times = _time(client, page, args.repeat, headers)
                     median = statistics.median(times)
                     p95 = _p95(times)
                     worst = max(worst, p95)
-                    print(f"{name:28} {median:10.1f} {p95:8.1f} {median / base_median:9.1f}  "
-                          f"{'yes' if p95 < TARGET_MS else 'NO'}")
+                    print(f"{name:30} {first:9.1f} {median:10.1f} {p95:8.1f} "
+                          f"{median / base_median:9.1f}  {'yes' if p95 < TARGET_MS else 'NO'}")
         engine.dispose()
         print(f"\nslowest p95: {worst:.1f} ms "
               f"({'within' if worst < TARGET_MS else 'OVER'} the {TARGET_MS:.0f} ms target)")
