@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import statistics
 from decimal import Decimal
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from coalition.analytics.queries import median_of_counts
 from coalition.analytics.reports import (
     concentration_level,
     gdp_eur_cents,
@@ -62,3 +64,26 @@ def test_share_pct_rounds_half_up(part: int, whole: int, places: int, expected: 
 def test_gdp_conversion_uses_the_rate_of_its_year() -> None:
     assert gdp_eur_cents(1_182_700_000, 2021) == 10**11   # 1.1827 USD per EUR
     assert gdp_eur_cents(1_053_000_000, 2022) == 10**11   # 1.0530
+
+
+@pytest.mark.parametrize(("counts", "expected"), [
+    ({}, None),
+    ({7: 1}, "7.0"),
+    ({30: 1, 90: 1}, "60.0"),
+    ({30: 1, 90: 1, 200: 1}, "90.0"),
+    ({5: 3, 9: 1}, "5.0"),                    # 5 5 5 9
+    ({5: 2, 9: 2}, "7.0"),                    # 5 5 9 9
+    ({1: 1, 2: 1, 3: 1, 4: 1}, "2.5"),
+    ({-2: 1, 4: 2}, "4.0"),                   # a delivery recorded before the announcement
+])
+def test_median_of_counts(counts: dict[int, int], expected: str | None) -> None:
+    assert median_of_counts(counts) == (None if expected is None else Decimal(expected))
+
+
+@given(st.lists(st.integers(min_value=0, max_value=3000), min_size=1, max_size=60))
+def test_median_of_counts_matches_statistics(values: list[int]) -> None:
+    counts: dict[int, int] = {}
+    for v in values:
+        counts[v] = counts.get(v, 0) + 1
+    expected = Decimal(str(statistics.median(values))).quantize(Decimal("0.1"))
+    assert median_of_counts(counts) == expected
