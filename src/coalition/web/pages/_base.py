@@ -18,6 +18,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
+from starlette.datastructures import FormData
 
 from coalition import __version__
 from coalition.access.actor import Actor, actor_for_user
@@ -160,6 +161,15 @@ async def csrf_protect(request: Request) -> None:
     if not web_session.csrf_matches(web_session.read(request), submitted):
         raise CsrfFailed("The form was older than your session, or came from another site. "
                          "Reload the page and submit it again; nothing was changed.")
+
+
+async def form_data(request: Request) -> FormData:
+    """The submitted form, read once (the CSRF check read it already) so that routes can stay
+    synchronous: services block on the database and belong in the thread pool."""
+    return await request.form()
+
+
+Form = Annotated[FormData, Depends(form_data)]
 
 
 def _login_redirect(request: Request) -> Response:

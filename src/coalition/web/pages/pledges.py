@@ -20,7 +20,7 @@ from coalition.pledges.models import FundingMechanism, Pledge, PledgeStatus
 from coalition.pledges.schemas import PledgeCreate, PledgeFilter, PledgeUpdate
 from coalition.web.deps import SessionDep
 from coalition.web.pages import _choices, _export, _forms
-from coalition.web.pages._base import PageActor, page_router, render, wants_fragment
+from coalition.web.pages._base import Form, PageActor, page_router, render, wants_fragment
 
 router = page_router()
 
@@ -122,9 +122,9 @@ def new_form(request: Request, db: SessionDep, actor: PageActor) -> Response:
 
 
 @router.post("/pledges/new")
-async def create(request: Request, db: SessionDep, actor: PageActor) -> Response:
+def create(request: Request, db: SessionDep, actor: PageActor, form: Form) -> Response:
     _ensure_may_create(actor)
-    values = _forms.clean(await request.form(), CREATE_FIELDS)
+    values = _forms.clean(form, CREATE_FIELDS)
     if actor.role is Role.NATIONAL:
         values["donor"] = actor.participant_code
     data, errors = _forms.validate(PledgeCreate, values, CREATE_FIELDS)
@@ -161,9 +161,9 @@ def detail(pledge_id: int, request: Request, db: SessionDep, actor: PageActor,
 
 
 @router.post("/pledges/{pledge_id}/transition")
-async def transition(pledge_id: int, request: Request, db: SessionDep, actor: PageActor
-                     ) -> Response:
-    form = _forms.clean(await request.form(), ("to", "reason"))
+def transition(pledge_id: int, request: Request, db: SessionDep, actor: PageActor,
+               submitted: Form) -> Response:
+    form = _forms.clean(submitted, ("to", "reason"))
     try:
         to = PledgeStatus(form.get("to", ""))
         pledge_service.transition(db, actor=actor, pledge_id=pledge_id, to=to,
@@ -193,10 +193,9 @@ def edit_form(pledge_id: int, request: Request, db: SessionDep, actor: PageActor
 
 
 @router.post("/pledges/{pledge_id}/edit")
-async def update(pledge_id: int, request: Request, db: SessionDep, actor: PageActor
-                 ) -> Response:
+def update(pledge_id: int, request: Request, db: SessionDep, actor: PageActor,
+           form: Form) -> Response:
     pledge = pledge_service.get_pledge(db, actor=actor, pledge_id=pledge_id)
-    form = await request.form()
     values = _forms.clean(form, UPDATE_FIELDS)
     # An emptied notes box means "no notes", not "leave unchanged".
     values.setdefault("notes", "")
