@@ -26,6 +26,8 @@ PLEDGE_WRITERS = frozenset({R.ADMIN, R.COORDINATOR, R.NATIONAL})
 REQUIREMENT_WRITERS = frozenset({R.ADMIN, R.COORDINATOR, R.RECIPIENT})
 DONOR_BOUND = frozenset({R.NATIONAL})  # national desks act for their own nation only
 RECIPIENT_BOUND = frozenset({R.NATIONAL, R.RECIPIENT})
+MATCHING_READERS = frozenset({R.ADMIN, R.COORDINATOR, R.NATIONAL, R.RECIPIENT, R.ANALYST})
+DECIDERS = frozenset({R.ADMIN, R.NATIONAL})  # the donor's own desk decides, not the secretariat
 
 LABELS = (Releasability.PUBLIC, Releasability.COALITION, Releasability.NATO,
           Releasability.NATIONAL)
@@ -281,4 +283,20 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("POST", "/api/v1/tokens/{token_id}/revoke"): Route(ADMIN, request=_revoke_token),
     ("GET", "/api/v1/audit"): Route(STAFF),
     ("GET", "/api/v1/audit/verify"): Route(STAFF),
+    # matching: the secretariat runs it, the donor nation's desk decides on its own proposals
+    ("POST", "/api/v1/matching/runs"): Route(STAFF, request=_json({"dry_run": True})),
+    ("GET", "/api/v1/matching/runs"): Route(MATCHING_READERS),
+    ("GET", "/api/v1/matching/runs/{run_id}"): Route(
+        MATCHING_READERS, request=lambda ctx, case: Req(path={"run_id": ctx["run"]})),
+    ("GET", "/api/v1/matching/proposals"): Route(MATCHING_READERS),
+    ("GET", "/api/v1/matching/proposals/{proposal_id}"): Route(
+        MATCHING_READERS, target="proposal", owned="donor", request=_target("proposal")),
+    ("POST", "/api/v1/matching/proposals/{proposal_id}/approve"): Route(
+        DECIDERS, target="proposal", owned="donor", own_rule=DONOR_BOUND,
+        request=_target("proposal")),
+    ("POST", "/api/v1/matching/proposals/{proposal_id}/decline"): Route(
+        DECIDERS, target="proposal", owned="donor", own_rule=DONOR_BOUND,
+        request=_target("proposal", {"reason": "matrix"})),
+    ("GET", "/api/v1/requirements/{requirement_id}/explain"): Route(
+        MATCHING_READERS, target="requirement", request=_target("requirement")),
 }

@@ -8,6 +8,7 @@ beyond the lateness limit) or fully used by needs at least as urgent; the text s
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING
@@ -86,8 +87,9 @@ class Explanation:
     same_type: SupplyUse
     """The usable pledges of exactly the requested item type."""
 
-    def text(self) -> str:
-        return "\n".join(_render(self))
+    def text(self, donor_names: Mapping[int, str] | None = None) -> str:
+        """The explanation in sentences; donors by name where `donor_names` has them."""
+        return "\n".join(_render(self, donor_names or {}))
 
 
 def _supply_use(result: MatchResult, pledge_rows: Int64Array, row: int, priority: int) -> SupplyUse:
@@ -217,7 +219,7 @@ def _others(use: SupplyUse) -> str:
     return ", ".join(parts) if parts else "nothing to other needs"
 
 
-def _render(e: Explanation) -> list[str]:
+def _render(e: Explanation, donor_names: Mapping[int, str]) -> list[str]:
     out = [
         f"Requirement {e.requirement_id} (priority {e.priority}): needs {e.needed}, "
         f"proposed {e.proposed} ({e.outcome.value})."
@@ -226,7 +228,8 @@ def _render(e: Explanation) -> list[str]:
         late = f"{line.lateness_days} days late" if line.lateness_days else "on time"
         kind = "substitute type" if line.substitution else "same type"
         out.append(
-            f"  pledge {line.pledge_id} (donor {line.donor}): {line.quantity} units, {late}, {kind}"
+            f"  pledge {line.pledge_id} (donor {donor_names.get(line.donor, line.donor)}): "
+            f"{line.quantity} units, {late}, {kind}"
         )
     for cause in e.causes:
         out.append("- " + _cause_text(e, cause))

@@ -18,6 +18,7 @@ from coalition.web.api.v1 import (
     catalog,
     health,
     logistics,
+    matching,
     meetings,
     pledges,
     registry,
@@ -56,7 +57,7 @@ def create_app(engine: Engine | None = None,
         return response
 
     for module in (health, registry, catalog, requirements, pledges, meetings, access,
-                   reports, logistics):
+                   reports, matching, logistics):
         app.include_router(module.router, prefix=API_V1)
     install_pages(app)
     return app
