@@ -29,9 +29,16 @@ from coalition.access.actor import Actor
 from coalition.access.visibility import visibility_clause, visible
 from coalition.analytics.schemas import ReportFilter, View
 from coalition.catalog.models import CapabilityArea, Category, ItemType
+from coalition.logistics.models import DeliveryEvent, EventKind, Shipment, ShipmentLine
 from coalition.meetings.models import Meeting, MeetingAnnouncement
 from coalition.pledges import service as pledge_service
-from coalition.pledges.models import FundingMechanism, Pledge, PledgeStatus, PledgeTransition
+from coalition.pledges.models import (
+    Allocation,
+    FundingMechanism,
+    Pledge,
+    PledgeStatus,
+    PledgeTransition,
+)
 from coalition.registry.models import Participant, ParticipantKind
 
 # Withdrawn and cancelled pledges are no longer promised: left out unless asked for.
@@ -267,9 +274,28 @@ def pipeline_totals(session: Session, stmt: Select[Any]) -> list[PipelineTotal]:
     return [PipelineTotal(CapabilityArea(r[0]), *(_int(v) for v in r[1:])) for r in rows]
 
 
-def _days_to_delivery(session: Session) -> ColumnElement[int]:
-    """Whole days from announcement to the UTC day of the 'delivered' transition."""
-    at = PledgeTransition.at
+def delivered_at(actor: Actor) -> ColumnElement[dt.datetime]:
+    """When a delivered pledge arrived in full: the last `received` logistics event of its
+    allocations (on shipments the actor may see), else the time of its 'delivered' transition.
+
+    The transition is written when delivery is recorded, which for events reported late (or for
+    pledges delivered without shipments in Coalition) is later than the goods arrived.
+    """
+    received = (select(func.max(DeliveryEvent.occurred_at))
+                .select_from(Allocation)
+                .join(ShipmentLine, ShipmentLine.allocation_id == Allocation.id)
+                .join(Shipment, and_(Shipment.id == ShipmentLine.shipment_id,
+                                     visibility_clause(actor, Shipment)))
+                .join(DeliveryEvent, and_(DeliveryEvent.shipment_id == Shipment.id,
+                                          DeliveryEvent.allocation_id == Allocation.id,
+                                          DeliveryEvent.kind == EventKind.RECEIVED))
+                .where(Allocation.pledge_id == Pledge.id)
+                .correlate(Pledge).scalar_subquery())
+    return func.coalesce(received, PledgeTransition.at)
+
+
+def _days_to_delivery(session: Session, at: ColumnElement[dt.datetime]) -> ColumnElement[int]:
+    """Whole days from announcement to the UTC day of `at`."""
     if session.get_bind().dialect.name == "postgresql":
         return cast(cast(func.timezone("UTC", at), Date) - Pledge.announced_on, Integer)
     # SQLite keeps naive UTC text; julianday() of two dates differs by whole days.
@@ -299,14 +325,15 @@ def median_of_counts(counts: dict[int, int]) -> Decimal | None:
     return (Decimal(sum(picked)) / len(picked)).quantize(Decimal("0.1"))
 
 
-def delivery_medians(session: Session, stmt: Select[Any]) -> list[DeliveryDelay]:
+def delivery_medians(session: Session, stmt: Select[Any], *, actor: Actor
+                     ) -> list[DeliveryDelay]:
     """Median days from announcement to delivery, per capability area and overall (area None).
 
     SQL counts pledges per (area, days) over the delivered pledges only (status is indexed and
     'delivered' is final, so exactly those have a 'delivered' transition); the medians are read
-    off those counts.
+    off those counts. Delivery times: `delivered_at`.
     """
-    days = _days_to_delivery(session)
+    days = _days_to_delivery(session, delivered_at(actor))
     rows = session.execute(
         _item_join(session, stmt, ItemType.capability_area, days, func.count())
         .join(PledgeTransition, and_(PledgeTransition.pledge_id == Pledge.id,

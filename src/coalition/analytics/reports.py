@@ -247,14 +247,15 @@ def concentration(session: Session, *, actor: Actor, filters: ReportFilter | Non
 def delivery(session: Session, *, actor: Actor, filters: ReportFilter | None = None
              ) -> DeliveryReport:
     """Pledged vs confirmed vs delivered (value and quantity) and the median days from
-    announcement to the recorded delivery, per capability area and in total.
+    announcement to delivery in full (see `queries.delivered_at`), per capability area and in
+    total.
 
     Delivered value is value x delivered / quantity per pledge, in integer cents rounded down.
     """
     f = filters or ReportFilter()
     stmt = queries.scope(session, actor=actor, filters=f, view=View.ITEM)
     pipeline = queries.pipeline_totals(session, stmt)
-    delays = {d.area: d for d in queries.delivery_medians(session, stmt)}
+    delays = {d.area: d for d in queries.delivery_medians(session, stmt, actor=actor)}
 
     def row(area: CapabilityArea | None, parts: list[queries.PipelineTotal]) -> DeliveryRow:
         delay = delays.get(area)

@@ -181,7 +181,9 @@ class DeliveryRow(Schema):
     delivered_quantity: int
     delivered_pct: Ratio = Field(description="Delivered value as a share of pledged value.")
     delivered_pledges: int = Field(description="Pledges with a recorded delivery date.")
-    median_days_to_delivery: Ratio | None
+    median_days_to_delivery: Ratio | None = Field(
+        description="Over pledges delivered in full: days from announcement to the last "
+        "'received' logistics event, or to the 'delivered' status change without one.")
 
 
 class DeliveryReport(_Report):

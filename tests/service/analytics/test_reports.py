@@ -15,12 +15,16 @@ from coalition.analytics import reports
 from coalition.analytics.schemas import ConcentrationLevel, Period, ReportFilter, ReportKind
 from coalition.catalog.models import CapabilityArea
 from coalition.errors import ValidationFailed
+from coalition.logistics import ingest
+from coalition.logistics.models import Shipment
 from coalition.meetings import service as meeting_service
 from coalition.meetings.schemas import MeetingCreate
 from coalition.pledges import flows
 from coalition.pledges.models import Pledge, PledgeStatus, PledgeTransition
 from tests import factories
+from tests.factories import World
 from tests.service.analytics.ledger import EUR, JULY, JUNE, Ledger
+from tests.service.logistics import kit
 
 A = CapabilityArea
 
@@ -223,3 +227,36 @@ def test_csv_has_euros_not_cents(ledger: Ledger, session: Session) -> None:
     assert lines[1] == "artillery,3,350,1125000.00,58.44"
     delivery = reports.to_csv(reports.delivery(session, actor=SYSTEM)).splitlines()
     assert delivery[1].startswith("total,4,1925000.00,")
+
+
+def test_delivery_date_is_the_last_received_logistics_event(world: object,
+                                                            session: Session) -> None:
+    """Received at T0 + 40 h (2024-07-03 00:00) for a pledge announced 2024-06-13: 20 days, although
+    the 'delivered' transition is written now, when the events are ingested."""
+    kit.make_sites(session)
+    alloc = kit.allocation(session, donor="POL", quantity=10)
+    kit.shipment(session, "SHP-A", [(alloc, 10)])
+    ingest.ingest_events(session, actor=SYSTEM, rows=kit.journey("SHP-A", alloc.id, 10))
+    pledge = session.get(Pledge, alloc.pledge_id)
+    assert pledge is not None and pledge.status is PledgeStatus.DELIVERED
+    total = reports.delivery(session, actor=SYSTEM).total
+    assert (total.delivered_pledges, total.median_days_to_delivery) == (1, Decimal("20.0"))
+
+
+def test_delivery_on_a_shipment_the_reader_may_not_see_falls_back_to_the_transition(
+        world: World, session: Session) -> None:
+    kit.make_sites(session)
+    alloc = kit.allocation(session, donor="POL", quantity=10)
+    shipment = kit.shipment(session, "SHP-B", [(alloc, 10)])
+    ingest.ingest_events(session, actor=SYSTEM, rows=kit.journey("SHP-B", alloc.id, 10))
+    session.execute(update(Shipment).where(Shipment.id == shipment.id)
+                    .values(releasability=Releasability.NATIONAL))
+    pol = reports.delivery(session, actor=world.actor("pol")).total  # owns the shipment
+    assert pol.median_days_to_delivery == Decimal("20.0")
+    pledge = session.get_one(Pledge, alloc.pledge_id)
+    pledge.releasability = Releasability.PUBLIC
+    session.flush()
+    today = dt.datetime.now(dt.UTC).date()
+    observer = reports.delivery(session, actor=world.actor("observer")).total
+    assert observer.median_days_to_delivery == Decimal((today - factories.DAY).days).quantize(
+        Decimal("0.1"))
