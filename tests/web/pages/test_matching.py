@@ -115,3 +115,16 @@ def test_a_desk_cannot_decide_another_nations_proposal(client: TestClient, sessi
 def test_observers_do_not_see_matching(client: TestClient, signed_in: Signer) -> None:
     signed_in("observer")
     assert client.get("/matching").status_code == 403
+
+
+def test_requirement_detail_explains_its_coverage(client: TestClient, session: Session,
+                                                  world: World, signed_in: Signer) -> None:
+    need_id = _book(session)
+    token = signed_in("coord")
+    assert 'data-testid="explain"' in client.get(f"/requirements/{need_id}").text
+    fresh = client.get(f"/requirements/{need_id}/explain", headers={"HX-Request": "true"})
+    assert fresh.status_code == 200 and "fresh solve" in fresh.text
+    assert f"Requirement {need_id} (priority 1): needs 100" in fresh.text
+    run_id = _run(client, token)
+    stored = client.get(f"/requirements/{need_id}/explain").text
+    assert f"from matching run {run_id}" in stored and "<html" in stored

@@ -11,12 +11,13 @@ from coalition.access.actor import Actor
 from coalition.catalog.models import CapabilityArea
 from coalition.errors import ValidationFailed
 from coalition.logistics import queries as logistics_queries
+from coalition.matching import service as matching_service
 from coalition.requirements import service as requirement_service
 from coalition.requirements.models import RequirementStatus
 from coalition.requirements.schemas import RequirementFilter
 from coalition.web.deps import SessionDep
 from coalition.web.pages import _choices, _forms
-from coalition.web.pages._base import PageActor, page_router, render, wants_fragment
+from coalition.web.pages._base import PageActor, is_htmx, page_router, render, wants_fragment
 
 router = page_router()
 
@@ -66,4 +67,22 @@ def detail(requirement_id: int, request: Request, db: SessionDep, actor: PageAct
     trace = logistics_queries.where_is(db, actor=actor, requirement_id=requirement.id)
     return render(request, "requirements/detail.html", {
         "requirement": requirement, "trace": trace, "priorities": dict(PRIORITIES),
+        "may_explain": matching_service.VIEW_MATCHING.allows(actor),
+    })
+
+
+@router.get("/requirements/{requirement_id}/explain")
+def explain(requirement_id: int, request: Request, db: SessionDep, actor: PageActor
+            ) -> Response:
+    """Why the matching proposed what it did for this need, or nothing."""
+    explanation = matching_service.explain_requirement(db, actor=actor,
+                                                       requirement_id=requirement_id)
+    if is_htmx(request):
+        return render(request, "requirements/_explanation.html", {"explanation": explanation})
+    requirement = requirement_service.get_requirement(db, actor=actor,
+                                                      requirement_id=requirement_id)
+    return render(request, "requirements/detail.html", {
+        "requirement": requirement, "priorities": dict(PRIORITIES), "may_explain": True,
+        "trace": logistics_queries.where_is(db, actor=actor, requirement_id=requirement_id),
+        "explanation": explanation,
     })
