@@ -26,6 +26,7 @@ PLEDGE_WRITERS = frozenset({R.ADMIN, R.COORDINATOR, R.NATIONAL})
 REQUIREMENT_WRITERS = frozenset({R.ADMIN, R.COORDINATOR, R.RECIPIENT})
 DONOR_BOUND = frozenset({R.NATIONAL})  # national desks act for their own nation only
 RECIPIENT_BOUND = frozenset({R.NATIONAL, R.RECIPIENT})
+LOGISTICS = frozenset({R.ADMIN, R.COORDINATOR, R.NATIONAL, R.RECIPIENT})
 MATCHING_READERS = frozenset({R.ADMIN, R.COORDINATOR, R.NATIONAL, R.RECIPIENT, R.ANALYST})
 DECIDERS = frozenset({R.ADMIN, R.NATIONAL})  # the donor's own desk decides, not the secretariat
 
@@ -177,6 +178,20 @@ def _revoke_token(ctx: Ctx, case: Case) -> Req:
     return Req(path={"token_id": ctx["spare_token_id"]})
 
 
+def _site_body(ctx: Ctx, case: Case) -> Req:
+    return Req(json={"code": "MX-SITE", "name": "Matrix depot", "kind": "donor_depot",
+                     "country": case.owner, "latitude": "50.0", "longitude": "20.0"})
+
+
+def _shipment_body(ctx: Ctx, case: Case) -> Req:
+    return Req(json={"reference": "MX-NEW", "origin": "MX-DEPOT",
+                     "legs": [{"to": "MX-HUB", "mode": "road"}, {"to": "MX-UKR", "mode": "rail"}],
+                     "lines": [{"allocation_id": ctx["allocation"][(case.owner, case.label)],
+                                "quantity": 5}],
+                     "planned_departure": "2024-07-01T08:00:00Z",
+                     "planned_arrival": "2024-07-03T08:00:00Z"})
+
+
 PARTICIPANT = {"kind": "state", "code": "NOR", "name": "Norway", "nato_member_since": 1949}
 ITEM = {"code": "mx-1", "name": "Matrix item", "capability_area": "artillery",
         "category": "ammo"}
@@ -272,6 +287,26 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("GET", "/api/v1/reports/{kind}/chart.json"): Route(request=_json(None, kind="areas")),
     ("GET", "/api/v1/reports/{kind}/chart.{ext}"): Route(request=_json(None, kind="areas",
                                                                        ext="svg")),
+    # logistics: the donor's desk or the secretariat plans shipments; events come from them
+    # and the recipient (the batch checks that row by row, so the matrix sends an empty one)
+    ("GET", "/api/v1/sites"): Route(),
+    ("POST", "/api/v1/sites"): Route(LOGISTICS, 201, owned="donor", own_rule=RECIPIENT_BOUND,
+                                     request=_site_body),
+    ("GET", "/api/v1/shipments"): Route(),
+    ("POST", "/api/v1/shipments"): Route(PLEDGE_WRITERS, 201, target="allocation",
+                                         own_rule=DONOR_BOUND, own_format=True,
+                                         request=_shipment_body),
+    ("GET", "/api/v1/shipments/late"): Route(),
+    ("GET", "/api/v1/shipments/discrepancies"): Route(),
+    ("GET", "/api/v1/shipments/{shipment_id}"): Route(target="shipment", owned="donor",
+                                                      request=_target("shipment")),
+    ("POST", "/api/v1/delivery-events:batch"): Route(LOGISTICS, request=_json([])),
+    ("GET", "/api/v1/hubs/{code}/in-transit"): Route(request=_json(None, code="MX-HUB")),
+    ("GET", "/api/v1/requirements/{requirement_id}/logistics"): Route(
+        target="requirement", request=_target("requirement")),
+    ("GET", "/api/v1/logistics/delivery-by-donor"): Route(),
+    ("GET", "/api/v1/meetings/{meeting_id}/report"): Route(target="meeting",
+                                                           request=_target("meeting")),
     # users, tokens, audit
     ("GET", "/api/v1/users"): Route(ADMIN),
     ("POST", "/api/v1/users"): Route(ADMIN, 201, request=_json(

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
+from coalition.access.actor import SYSTEM
+from coalition.meetings import service as meeting_service
+from coalition.meetings.schemas import MeetingCreate
 from coalition.pledges.models import Allocation
 from tests.factories import World
 from tests.service.logistics import kit
@@ -135,3 +139,26 @@ def test_openapi_publishes_the_batch_row_shape(client: TestClient) -> None:
     schema = operation["requestBody"]["content"]["application/json"]["schema"]
     assert schema["maxItems"] == 10_000
     assert "occurred_at" in schema["items"]["required"]
+
+
+def test_meeting_report_through_http(client: TestClient, tokens: dict[str, str],
+                                     allocation: Allocation, session: Session) -> None:
+    meeting = meeting_service.create_meeting(session, actor=SYSTEM, data=MeetingCreate(
+        format="UDCG", title="UDCG meeting, Ramstein", held_on=dt.date(2024, 6, 13),
+        place="Ramstein Air Base", chair="USA"))
+    meeting_service.announce(session, actor=SYSTEM, meeting_id=meeting.id,
+                             pledge_id=allocation.pledge_id)
+    session.commit()
+    client.post("/api/v1/shipments", json=_shipment(allocation), headers=auth(tokens["pol"]))
+    client.post("/api/v1/delivery-events:batch", json=kit.journey("SHP-1", allocation.id, 40),
+                headers=auth(tokens["pol"]))
+    body = client.get(f"/api/v1/meetings/{meeting.id}/report",
+                      headers=auth(tokens["jpn"])).json()
+    assert body["meeting"]["place"] == "Ramstein Air Base"
+    [row] = body["announcements"]
+    assert (row["quantity_shipped"], row["quantity_delivered"], row["delivery_rate"]) == (
+        100, 40, "0.4000")
+    assert (body["totals"]["value_eur"], body["totals"]["value_delivered_eur"],
+            body["totals"]["delivery_rate_value"]) == ("300000.00", "120000.00", "0.4000")
+    assert client.get(f"/api/v1/meetings/{meeting.id}/report",
+                      headers=auth(tokens["observer"])).json()["announcements"] == []

@@ -32,6 +32,7 @@ from coalition.web.app import create_app
 from tests import factories
 from tests.factories import DAY, build_world
 from tests.service.access.principals import PRINCIPALS, create_principals, extend_world
+from tests.service.logistics import kit
 from tests.service.matching.helpers import proposals_for
 from tests.web.authz_expectations import LABELS, OTHER_DONOR, RECIPIENT, ROUTES, Ctx
 from tests.web.conftest import auth
@@ -88,6 +89,7 @@ def _build(session: Session) -> Ctx:
                     format="UDCG", title=f"{owner} {label.value}", held_on=DAY, chair=owner,
                     releasability=label)).id
     ctx["run"], ctx["proposal"] = proposals_for(session, ctx["pledge"], public_need.id)
+    ctx["shipment"] = kit.matrix_shipments(session, ctx["allocation"])
     ctx["unannounced_pledge"] = factories.pledge(session, donor=OTHER_DONOR,
                                                  releasability=Releasability.PUBLIC).id
     ctx["spare_token_id"] = access_service.issue_token_for(

@@ -7,6 +7,7 @@ import typer
 from coalition.cli import (
     access,
     catalog,
+    logistics,
     meetings,
     passwords,
     pledges,
@@ -43,6 +44,9 @@ access.register_users(users_app)
 app.add_typer(access.tokens, name="tokens")
 app.add_typer(access.audit, name="audit")
 app.add_typer(reports.app, name="report")
+app.add_typer(logistics.hubs, name="hubs")
+app.add_typer(logistics.shipments, name="shipments")
+app.add_typer(logistics.events, name="events")
 
 
 @config_app.command("show")

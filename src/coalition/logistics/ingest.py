@@ -75,6 +75,7 @@ class _Touched:
     reference: str
     donor_id: int
     recipient_id: int
+    format_id: int | None
     visible: bool
     hubs: frozenset[int]
     # Allocations of its lines that were cancelled after the shipment was planned.
@@ -167,8 +168,9 @@ def _load(session: Session, actor: Actor, key: Any, keys: Collection[Any]
     """The shipments with the given keys, locked, with lines, route hubs and stored state."""
     stmt = (
         select(Shipment.id, Shipment.reference, Shipment.donor_id, Shipment.recipient_id,
-               visibility_clause(actor, Shipment).label("visible"), Shipment.dispatched_at,
-               Shipment.handed_over_at, Shipment.first_received_at, Shipment.last_received_at,
+               Shipment.format_id, visibility_clause(actor, Shipment).label("visible"),
+               Shipment.dispatched_at, Shipment.handed_over_at, Shipment.first_received_at,
+               Shipment.last_received_at,
                Shipment.cancelled_at, Shipment.position_site_id, Shipment.position_kind,
                Shipment.position_at, Shipment.position_event, Shipment.last_event_at,
                Shipment.event_count)
@@ -209,6 +211,7 @@ def _load(session: Session, actor: Actor, key: Any, keys: Collection[Any]
             event_count=r.event_count, lines=lines[r.id])
         out[r.reference if key is Shipment.reference else r.id] = _Touched(
             id=r.id, reference=r.reference, donor_id=r.donor_id, recipient_id=r.recipient_id,
+            format_id=r.format_id,
             visible=bool(r.visible), hubs=frozenset(route_hubs),
             cancelled_allocations=frozenset(cancelled[r.id]), state=state,
             cancelled=state.status is ShipmentStatus.CANCELLED,
@@ -218,9 +221,12 @@ def _load(session: Session, actor: Actor, key: Any, keys: Collection[Any]
 
 
 def _may_record(actor: Actor, shipment: _Touched) -> bool:
-    """The secretariat, the donor nation (its shipment) and the recipient (its deliveries)."""
-    if actor.role in (Role.ADMIN, Role.COORDINATOR):
+    """The secretariat of the shipment's format, the donor nation (its shipment) and the
+    recipient (its deliveries)."""
+    if actor.role is Role.ADMIN:
         return True
+    if actor.role is Role.COORDINATOR:
+        return shipment.format_id in actor.coordinated_format_ids
     return actor.participant_id in (shipment.donor_id, shipment.recipient_id)
 
 

@@ -155,12 +155,14 @@ def create_shipment(session: Session, *, actor: Actor, data: ShipmentCreate) -> 
     _check_quantities(session, data, allocations)
     labels = {p.releasability for p in pledges}
     formats = {p.format_id for p in pledges}
+    format_id = (resolve_format_id(session, data.format) if data.format or len(formats) != 1
+                 else formats.pop())
+    policy.ensure_coordinates(actor, format_id, what="plan shipments")
     shipment = Shipment(
         reference=data.reference, donor_id=donor_id, recipient_id=recipient_id,
         origin_site_id=origin.id, destination_site_id=destination.id,
         planned_departure=data.planned_departure, planned_arrival=data.planned_arrival,
-        format_id=(resolve_format_id(session, data.format) if data.format or len(formats) != 1
-                   else formats.pop()),
+        format_id=format_id,
         releasability=data.releasability or (labels.pop() if len(labels) == 1
                                              else Releasability.NATIONAL),
         notes=data.notes, created_by=actor.label, status=ShipmentStatus.PLANNED,
@@ -212,7 +214,8 @@ def _allocations(session: Session, actor: Actor, data: ShipmentCreate) -> dict[i
         if allocation_id in seen:
             errors.append(FieldError(field, "appears twice", value=str(allocation_id)))
         elif allocation is None or not can_see(actor, allocation.pledge):
-            errors.append(FieldError(field, "no such allocation", value=str(allocation_id)))
+            # As for any record named by id: what the actor may not see does not exist.
+            raise NotFound(f"no allocation with id {allocation_id}")
         elif allocation.status is not AllocationStatus.ACTIVE:
             errors.append(FieldError(field, "allocation is cancelled", value=str(allocation_id)))
         elif allocation.pledge.status in _UNSHIPPABLE:

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
-from pydantic import Field
+from pydantic import Field, computed_field
 
 from coalition.access.labels import Releasability
 from coalition.meetings.models import DecisionStatus
+from coalition.money import from_cents
+from coalition.pledges.models import PledgeStatus
 from coalition.registry.schemas import ParticipantRef
 from coalition.schemas_common import ReadSchema, Schema
 
@@ -64,3 +67,73 @@ class MeetingDetail(MeetingRead):
     attendees: list[AttendeeRead]
     announced_pledge_ids: list[int]
     decisions: list[DecisionRead]
+
+
+class AnnouncementProgress(Schema):
+    """One pledge announced at the meeting, and what has become of it since."""
+
+    pledge_id: int
+    donor: str
+    item_type: str
+    status: PledgeStatus
+    quantity: int
+    quantity_confirmed: int
+    quantity_allocated: int
+    quantity_shipped: int
+    quantity_delivered: int
+    value_eur_cents: int = Field(exclude=True)
+    value_delivered_eur_cents: int = Field(exclude=True)
+    delivery_rate: Decimal = Field(description="Delivered over announced quantity, 0..1.")
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def value_eur(self) -> Decimal:
+        return from_cents(self.value_eur_cents)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def value_delivered_eur(self) -> Decimal:
+        return from_cents(self.value_delivered_eur_cents)
+
+
+class DeliveryTotals(Schema):
+    announcements: int
+    quantity: int
+    quantity_confirmed: int
+    quantity_shipped: int
+    quantity_delivered: int
+    value_eur_cents: int = Field(exclude=True)
+    value_confirmed_eur_cents: int = Field(exclude=True)
+    value_shipped_eur_cents: int = Field(exclude=True)
+    value_delivered_eur_cents: int = Field(exclude=True)
+    delivery_rate_quantity: Decimal = Field(description="Delivered over announced units, 0..1.")
+    delivery_rate_value: Decimal = Field(description="Delivered over announced EUR, 0..1.")
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def value_eur(self) -> Decimal:
+        return from_cents(self.value_eur_cents)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def value_confirmed_eur(self) -> Decimal:
+        return from_cents(self.value_confirmed_eur_cents)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def value_shipped_eur(self) -> Decimal:
+        return from_cents(self.value_shipped_eur_cents)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def value_delivered_eur(self) -> Decimal:
+        return from_cents(self.value_delivered_eur_cents)
+
+
+class MeetingReport(Schema):
+    """What a meeting announced and how much of it has been delivered since."""
+
+    meeting: MeetingRead
+    decisions: list[DecisionRead]
+    announcements: list[AnnouncementProgress]
+    totals: DeliveryTotals

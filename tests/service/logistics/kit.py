@@ -87,3 +87,25 @@ def journey(shipment: str, allocation_id: int, quantity: int, *, prefix: str = "
         event(f"{p}-6", shipment, "received", 40, allocation_id=allocation_id,
               quantity_received=quantity),
     ]
+
+
+def matrix_shipments(session: Session, allocations: dict[tuple[str, Any], int]
+                     ) -> dict[tuple[str, Any], int]:
+    """For the authorization matrix: its sites, and a shipment of 5 units per allocation,
+    labelled and owned like the allocation's pledge."""
+    for code, kind, country in [("MX-DEPOT", SiteKind.DONOR_DEPOT, "POL"),
+                                ("MX-HUB", SiteKind.LOGISTICS_HUB, "POL"),
+                                ("MX-UKR", SiteKind.RECIPIENT_DEPOT, "UKR")]:
+        logistics_service.create_site(session, actor=SYSTEM, data=SiteCreate(
+            code=code, name=code, kind=kind, country=country, latitude=Decimal(50),
+            longitude=Decimal(22)))
+    out = {}
+    for (owner, label), allocation_id in allocations.items():
+        out[(owner, label)] = logistics_service.create_shipment(
+            session, actor=SYSTEM, data=ShipmentCreate(
+                reference=f"MX-{owner}-{label.value}", origin="MX-DEPOT",
+                legs=[LegIn(to="MX-HUB", mode=TransportMode.ROAD),
+                      LegIn(to="MX-UKR", mode=TransportMode.RAIL)],
+                lines=[LineIn(allocation_id=allocation_id, quantity=5)],
+                planned_departure=T0, planned_arrival=T0 + dt.timedelta(days=2))).id
+    return out

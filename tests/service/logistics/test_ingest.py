@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import itertools
 from typing import Any
@@ -287,6 +288,11 @@ def test_who_may_record_events(world: World, sites: None, session: Session) -> N
     with pytest.raises(Forbidden):
         ingest.ingest_events(session, actor=world.actor("observer"), rows=[row])
     assert ingest.ingest_events(session, actor=world.actor("pol"), rows=[row]).inserted == 1
+    coord = world.actor("coord")  # sees UDCG's records as a member, runs another format
+    other_secretariat = dataclasses.replace(coord, coordinated_format_ids=frozenset({-1}),
+                                            member_format_ids=coord.coordinated_format_ids)
+    with pytest.raises(ValidationFailed, match="only the secretariat"):
+        ingest.ingest_events(session, actor=other_secretariat, rows=[row])
     received = kit.event("E-2", "SHP-1", "received", 2, allocation_id=a.id,
                          quantity_received=100)
     assert ingest.ingest_events(session, actor=world.actor("ukr"), rows=[received]).inserted

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from decimal import Decimal
 
 import pytest
@@ -132,6 +133,11 @@ def test_only_the_donor_nation_or_secretariat_plans(world: World, sites: None,
         kit.shipment(session, "SHP-1", [(a, 10)], actor=world.actor("observer"))
     assert kit.shipment(session, "SHP-1", [(a, 10)], actor=world.actor("pol")).id
     assert kit.shipment(session, "SHP-2", [(a, 10)], actor=world.actor("coord")).id
+    coord = world.actor("coord")  # sees UDCG's records as a member, runs another format
+    nsatu = dataclasses.replace(coord, coordinated_format_ids=frozenset({-1}),
+                                member_format_ids=coord.coordinated_format_ids)
+    with pytest.raises(Forbidden, match="format they coordinate"):
+        kit.shipment(session, "SHP-3", [(a, 10)], actor=nsatu)
 
 
 def test_invisible_allocation_does_not_exist(world: World, sites: None,
@@ -140,5 +146,5 @@ def test_invisible_allocation_does_not_exist(world: World, sites: None,
     pledge = a.pledge
     pledge.releasability = Releasability.NATIONAL
     session.flush()
-    with pytest.raises(ValidationFailed, match="no such allocation"):
+    with pytest.raises(NotFound, match=f"no allocation with id {a.id}"):
         kit.shipment(session, "SHP-1", [(a, 10)], origin="DEU-BER", actor=world.actor("pol"))

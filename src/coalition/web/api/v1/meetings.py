@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, status
 
+from coalition.meetings import report
 from coalition.meetings import service as meeting_service
 from coalition.meetings.models import Meeting
 from coalition.meetings.schemas import (
@@ -13,6 +14,7 @@ from coalition.meetings.schemas import (
     MeetingCreate,
     MeetingDetail,
     MeetingRead,
+    MeetingReport,
 )
 from coalition.schemas_common import Schema
 from coalition.web.api.v1._paging import Cursor, Limit, PageOut, page_out
@@ -79,6 +81,12 @@ def record_decision(meeting_id: int, data: DecisionAtMeeting, session: SessionDe
     meeting = meeting_service.get_meeting(session, actor=actor, meeting_id=meeting_id)
     return DecisionRead.model_validate(meeting_service.record_decision(
         session, actor=actor, meeting_id=meeting.id, format_code=meeting.format.code, data=data))
+
+
+@router.get("/meetings/{meeting_id}/report", response_model=MeetingReport)
+def meeting_report(meeting_id: int, session: SessionDep, actor: ActorDep) -> MeetingReport:
+    """What was announced there, and what has been confirmed, shipped and delivered since."""
+    return report.meeting_report(session, actor=actor, meeting_id=meeting_id)
 
 
 @router.get("/decisions", response_model=list[DecisionRead])
