@@ -89,11 +89,17 @@ class Route:
     checks: tuple[str, ...] = ("role", "see", "own", "format")
     # Coordinators act only for their own format's records (all of this world's are UDCG's).
     own_format: bool = False
+    # A participant besides the owner that also counts as "own" (a shipment's recipient).
+    co_owner: str | None = None
+    # Statuses of refusals, where a route reports them otherwise (a batch names its rows).
+    unseen: int = 404
+    refused: int = 403
     public: bool = False
     request: Build = _none
 
     def owners(self, p: Principal) -> list[str | None]:
         kind = self.owned or {"pledge": "donor", "allocation": "donor", "meeting": "donor",
+                              "shipment": "donor",
                               "requirement": "recipient"}.get(self.target or "")
         if kind == "recipient":
             return [RECIPIENT]
@@ -112,7 +118,11 @@ class Route:
             # Refused by role whatever the record: one it may see and one it may not are
             # enough to show the refusal does not depend on (and so reveal) the record.
             return [Case(Releasability.PUBLIC, other), Case(Releasability.NATIONAL, other)]
-        return [Case(label, owner) for label in labels for owner in self.owners(p)]
+        # Every label for another nation's record; for the principal's own, NATIONAL alone
+        # (seen only because it is theirs) shows both sight and the right to act as owner.
+        own = [Case(Releasability.NATIONAL, o) for o in self.owners(p)[:-1]] if self.target \
+            else [Case(None, o) for o in self.owners(p)[:-1]]
+        return [Case(label, other) for label in labels] + own
 
     def foreign_coordinator(self, p: Principal) -> bool:
         return self.own_format and p.role is R.COORDINATOR and p.format != "UDCG"
@@ -125,11 +135,12 @@ class Route:
             if self.target is None:
                 return None
             assert case.label is not None and case.owner is not None
-            return None if sees(p, case.label, case.owner) else 404
+            return None if sees(p, case.label, case.owner) else self.unseen
         if check == "own":
-            return 403 if p.role in self.own_rule and p.nation != case.owner else None
+            own = p.nation in {case.owner, self.co_owner}
+            return self.refused if p.role in self.own_rule and not own else None
         assert check == "format", check
-        return 403 if self.foreign_coordinator(p) else None
+        return self.refused if self.foreign_coordinator(p) else None
 
     def expected(self, p: Principal, case: Case) -> int:
         if self.public:

@@ -8,13 +8,15 @@ world. Refusals must be problem+json.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import asyncio
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import anyio.to_thread
+import httpx
 import pytest
 from fastapi import FastAPI
-from fastapi.testclient import TestClient
 from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -99,7 +101,7 @@ def _build(session: Session) -> Ctx:
 
 @dataclass
 class Matrix:
-    client: TestClient
+    app: FastAPI
     connection: Connection
     ctx: Ctx
     tokens: dict[str, str]
@@ -118,38 +120,48 @@ def matrix(engine: Engine) -> Iterator[Matrix]:
                     session, actor=SYSTEM, user_name=p.user_name).token
                     for p in PRINCIPALS if p.role is not None}
                 session.commit()
-            with TestClient(create_app(engine, factory)) as client:
-                yield Matrix(client, conn, ctx, tokens)
+            yield Matrix(create_app(engine, factory), conn, ctx, tokens)
         finally:
             outer.rollback()
 
 
-def _call(m: Matrix, method: str, path: str, headers: dict[str, str], req: Any) -> Any:
-    savepoint = m.connection.begin_nested()
-    try:
-        return m.client.request(method, path, json=req.json, params=req.params,
-                                headers=headers)
-    finally:
-        savepoint.rollback()
+async def _inline(func: Callable[..., Any], *args: Any, **_: Any) -> Any:
+    return func(*args)
+
+
+async def _answers(m: Matrix, key: tuple[str, str]) -> list[str]:
+    method, template = key
+    route = ROUTES[key]
+    mismatches = []
+    transport = httpx.ASGITransport(app=m.app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://matrix") as client:
+        for principal in PRINCIPALS:
+            headers = auth(m.tokens[principal.name]) if principal.role else {}
+            for case in route.cases(principal):
+                req = route.request(m.ctx, case)
+                savepoint = m.connection.begin_nested()
+                try:
+                    response = await client.request(method, template.format(**req.path),
+                                                    json=req.json, params=req.params,
+                                                    headers=headers)
+                finally:
+                    savepoint.rollback()
+                want = route.expected(principal, case)
+                label = case.label.value if case.label else "-"
+                if response.status_code != want:
+                    mismatches.append(f"{principal.name} {label} owner={case.owner}: "
+                                      f"{response.status_code} (want {want}) "
+                                      f"{response.text[:120]}")
+                elif want >= 400:
+                    assert response.headers["content-type"] == "application/problem+json"
+    return mismatches
 
 
 @pytest.mark.parametrize("key", sorted(ROUTES), ids=[f"{m} {p.removeprefix(API)}"
                                                      for m, p in sorted(ROUTES)])
-def test_route_answers_every_principal_as_expected(matrix: Matrix, key: tuple[str, str]
-                                                   ) -> None:
-    method, template = key
-    route = ROUTES[key]
-    mismatches = []
-    for principal in PRINCIPALS:
-        headers = auth(matrix.tokens[principal.name]) if principal.role else {}
-        for case in route.cases(principal):
-            req = route.request(matrix.ctx, case)
-            response = _call(matrix, method, template.format(**req.path), headers, req)
-            want = route.expected(principal, case)
-            label = case.label.value if case.label else "-"
-            if response.status_code != want:
-                mismatches.append(f"{principal.name} {label} owner={case.owner}: "
-                                  f"{response.status_code} (want {want}) {response.text[:120]}")
-            elif want >= 400:
-                assert response.headers["content-type"] == "application/problem+json"
-    assert mismatches == []
+def test_route_answers_every_principal_as_expected(matrix: Matrix, key: tuple[str, str],
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    # One request at a time, so sync routes run in the event loop's thread instead of the
+    # thread pool: the same code, at half the cost, which keeps thousands of requests fast.
+    monkeypatch.setattr(anyio.to_thread, "run_sync", _inline)
+    assert asyncio.run(_answers(matrix, key)) == []
