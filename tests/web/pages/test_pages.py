@@ -103,7 +103,7 @@ def test_meetings_list_and_detail(client: TestClient, session: Session, world: W
     assert "Ramstein Air Base" in detail and "USA, POL, JPN" in detail
     assert f'href="/pledges/{shown.id}"' in detail
     assert f'href="/pledges/{secret.id}"' not in detail
-    assert "1 standing pledges released to you" in detail
+    assert "1 pledges released to you, 1,000 units" in detail
     assert client.get(f"/meetings/{hidden.id}").status_code == 404
     client.cookies.clear()
     signed_in("pol")

@@ -8,10 +8,8 @@ from sqlalchemy.orm import Session
 from coalition.access.actor import Actor
 from coalition.analytics import reports
 from coalition.analytics.schemas import Period, TimelineRow
-from coalition.errors import NotFound
 from coalition.meetings import service as meeting_service
-from coalition.pledges import service as pledge_service
-from coalition.pledges.models import Pledge
+from coalition.meetings.report import meeting_report
 from coalition.web.deps import SessionDep
 from coalition.web.pages._base import PageActor, page_router, render
 from coalition.web.pages._cache import ReportCache
@@ -38,23 +36,11 @@ def list_page(request: Request, db: SessionDep, actor: PageActor,
     })
 
 
-def _announced(db: Session, actor: Actor, meeting_id: int) -> list[Pledge]:
-    pledges = []
-    for pledge_id in meeting_service.announced_pledge_ids(db, actor=actor,
-                                                          meeting_id=meeting_id):
-        try:
-            pledges.append(pledge_service.get_pledge(db, actor=actor, pledge_id=pledge_id))
-        except NotFound:  # withdrawn from the reader's sight since the list was read
-            continue
-    return pledges
-
-
 @router.get("/meetings/{meeting_id}")
 def detail(meeting_id: int, request: Request, db: SessionDep, actor: PageActor) -> Response:
     meeting = meeting_service.get_meeting(db, actor=actor, meeting_id=meeting_id)
+    report = meeting_report(db, actor=actor, meeting_id=meeting.id)
     return render(request, "meetings/detail.html", {
-        "meeting": meeting,
-        "decisions": meeting_service.list_decisions(db, actor=actor, meeting_id=meeting.id),
-        "announced": _announced(db, actor, meeting.id),
-        "figures": _by_meeting(request, db, actor).get(meeting.id),
+        "meeting": meeting, "decisions": report.decisions, "report": report,
+        "totals": report.totals,
     })
