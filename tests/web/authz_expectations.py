@@ -185,6 +185,14 @@ def _announcement(ctx: Ctx, case: Case) -> Req:
                json={"pledge_id": ctx["unannounced_pledge"]})
 
 
+def _event_batch(ctx: Ctx, case: Case) -> Req:
+    """One event on the case's shipment: a batch names refused rows (422), never 403/404."""
+    assert case.label is not None
+    return Req(json=[{"external_id": "mx-event", "kind": "dispatched", "source": "matrix",
+                      "shipment": f"MX-{case.owner}-{case.label.value}",
+                      "occurred_at": "2024-06-14T09:00:00Z"}])
+
+
 def _revoke_token(ctx: Ctx, case: Case) -> Req:
     return Req(path={"token_id": ctx["spare_token_id"]})
 
@@ -299,7 +307,7 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("GET", "/api/v1/reports/{kind}/chart.{ext}"): Route(request=_json(None, kind="areas",
                                                                        ext="svg")),
     # logistics: the donor's desk or the secretariat plans shipments; events come from them
-    # and the recipient (the batch checks that row by row, so the matrix sends an empty one)
+    # and the recipient (the batch checks that row by row and answers 422 naming the row)
     ("GET", "/api/v1/sites"): Route(),
     ("POST", "/api/v1/sites"): Route(LOGISTICS, 201, owned="donor", own_rule=RECIPIENT_BOUND,
                                      request=_site_body),
@@ -311,7 +319,9 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("GET", "/api/v1/shipments/discrepancies"): Route(),
     ("GET", "/api/v1/shipments/{shipment_id}"): Route(target="shipment", owned="donor",
                                                       request=_target("shipment")),
-    ("POST", "/api/v1/delivery-events:batch"): Route(LOGISTICS, request=_json([])),
+    ("POST", "/api/v1/delivery-events:batch"): Route(
+        LOGISTICS, target="shipment", own_rule=RECIPIENT_BOUND, co_owner=RECIPIENT,
+        own_format=True, unseen=422, refused=422, request=_event_batch),
     ("GET", "/api/v1/hubs/{code}/in-transit"): Route(request=_json(None, code="MX-HUB")),
     ("GET", "/api/v1/requirements/{requirement_id}/logistics"): Route(
         target="requirement", request=_target("requirement")),
