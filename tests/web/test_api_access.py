@@ -238,3 +238,15 @@ def test_handover_action_dry_run_then_execute(client: TestClient, tokens: dict[s
     detail = client.get("/api/v1/formats/UDCG", headers=coord).json()
     assert detail["lead"]["code"] == "NATO" and len(detail["leads"]) == 2
     _problem(client.post(url, json={"to": "NATO"}, headers=coord), 409)
+
+
+def test_audit_entries_carry_the_request_id(client: TestClient, tokens: dict[str, str]) -> None:
+    body = {"donor": "POL", "item_type": "155-a", "quantity": 5, "amount": "15000.00",
+            "announced_on": "2024-06-13", "available_from": "2024-07-01"}
+    created = client.post("/api/v1/pledges", json=body,
+                          headers={**auth(tokens["pol"]), "X-Request-ID": "req-audit-42"})
+    assert created.status_code == 201 and created.headers["x-request-id"] == "req-audit-42"
+    log = client.get("/api/v1/audit", params={"target": f"pledges:{created.json()['id']}"},
+                     headers=auth(tokens["admin"])).json()
+    assert [(e["action"], e["actor"], e["request_id"]) for e in log["items"]] == [
+        ("pledge.create", "pol (POL)", "req-audit-42")]
