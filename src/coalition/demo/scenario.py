@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from coalition.access.actor import Actor
 from coalition.access.labels import Releasability
 from coalition.catalog.models import CapabilityArea, ItemType
+from coalition.demo import logistics as demo_logistics
 from coalition.demo.calendar import MEETINGS
 from coalition.meetings import service as meeting_service
 from coalition.meetings.models import DecisionStatus
@@ -161,6 +162,7 @@ def make_purl(session: Session, actor: Actor, rng: random.Random) -> list[Pledge
 def progress(session: Session, actor: Actor, rng: random.Random, pledges: list[Pledge],
              requirements: list[Requirement]) -> None:
     """Older pledges are confirmed, allocated to compatible needs and partly delivered."""
+    shipper = demo_logistics.Shipper(session, actor)
     open_by_item: dict[int, list[Requirement]] = defaultdict(list)
     open_by_group: dict[str, list[Requirement]] = defaultdict(list)
     for r in requirements:
@@ -192,9 +194,8 @@ def progress(session: Session, actor: Actor, rng: random.Random, pledges: list[P
             share = min(1.0, max(0.0, (age - 200) / 500 + rng.uniform(-0.2, 0.2)))
             shipped = round(allocation.quantity * min(1.0, share + 0.15))
             delivered = min(shipped, round(allocation.quantity * share))
-            flows.apply_progress(session, actor=actor, allocation_id=allocation.id,
-                                 shipped=shipped, delivered=delivered,
-                                 reason="demo delivery record")
+            shipper.ship(allocation, shipped=shipped, delivered=delivered)
+    shipper.flush()
 
 
 def make_meetings(session: Session, actor: Actor, rng: random.Random, pledges: list[Pledge]
