@@ -96,6 +96,10 @@ def demo_load(
 
     report = loader.load(scale_pledges=scale, seed=seed)
     print_table("Demo data loaded", ["what", "rows"], report.items(), numeric=["rows"])
+    token = report.get("admin token (shown once)")
+    if token:
+        # A table shortens long values to the terminal's width; the one copy must be whole.
+        typer.echo(f"admin token (shown once): {token}")
 
 
 @app.command("serve")
