@@ -29,6 +29,7 @@ RECIPIENT_BOUND = frozenset({R.NATIONAL, R.RECIPIENT})
 LOGISTICS = frozenset({R.ADMIN, R.COORDINATOR, R.NATIONAL, R.RECIPIENT})
 MATCHING_READERS = frozenset({R.ADMIN, R.COORDINATOR, R.NATIONAL, R.RECIPIENT, R.ANALYST})
 DECIDERS = frozenset({R.ADMIN, R.NATIONAL})  # the donor's own desk decides, not the secretariat
+SCENARIO_READERS = frozenset({R.ADMIN, R.COORDINATOR, R.ANALYST})
 
 LABELS = (Releasability.PUBLIC, Releasability.COALITION, Releasability.NATO,
           Releasability.NATIONAL)
@@ -355,4 +356,6 @@ ROUTES: dict[tuple[str, str], Route] = {
         request=_target("proposal", {"reason": "matrix"})),
     ("GET", "/api/v1/requirements/{requirement_id}/explain"): Route(
         MATCHING_READERS, target="requirement", request=_target("requirement")),
+    ("POST", "/api/v1/scenarios/withdraw"): Route(SCENARIO_READERS,
+                                                  request=_json({"donor": "DEU"})),
 }

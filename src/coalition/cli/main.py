@@ -8,6 +8,7 @@ from coalition.cli import (
     access,
     catalog,
     logistics,
+    matching,
     meetings,
     passwords,
     pledges,
@@ -44,6 +45,9 @@ access.register_users(users_app)
 app.add_typer(access.tokens, name="tokens")
 app.add_typer(access.audit, name="audit")
 app.add_typer(reports.app, name="report")
+app.add_typer(matching.match_app, name="match")
+app.add_typer(matching.allocations_app, name="allocations")
+app.add_typer(matching.scenario_app, name="scenario")
 app.add_typer(logistics.hubs, name="hubs")
 app.add_typer(logistics.shipments, name="shipments")
 app.add_typer(logistics.events, name="events")

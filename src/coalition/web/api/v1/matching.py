@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response, status
 
+from coalition.matching import scenarios
 from coalition.matching import service as matching_service
 from coalition.matching.models import ProposalStatus
 from coalition.matching.objective import MatchPolicy
@@ -13,6 +14,9 @@ from coalition.matching.schemas import (
     ProposalRead,
     RunRead,
     RunRequest,
+    TopWithdrawalReport,
+    WithdrawalReport,
+    WithdrawRequest,
 )
 from coalition.web.api.v1._paging import Cursor, Limit, PageOut, page_out
 from coalition.web.deps import ActorDep, SessionDep
@@ -82,3 +86,12 @@ def explain_requirement(requirement_id: int, session: SessionDep, actor: ActorDe
                         run: int | None = None) -> ExplanationRead:
     return matching_service.explain_requirement(session, actor=actor,
                                                 requirement_id=requirement_id, run_id=run)
+
+
+@router.post("/scenarios/withdraw", response_model=WithdrawalReport | TopWithdrawalReport)
+def withdraw(data: WithdrawRequest, session: SessionDep, actor: ActorDep
+             ) -> WithdrawalReport | TopWithdrawalReport:
+    if data.top is not None:
+        return scenarios.withdraw_top(session, actor=actor, top=data.top)
+    assert data.donor is not None  # the schema requires donor or top
+    return scenarios.withdraw(session, actor=actor, donor=data.donor, from_date=data.from_)
