@@ -21,7 +21,9 @@ router = page_router()
 PAGE_SIZE = 50
 # Routes drawn on the map: the newest shipments; the table below lists them all.
 MAP_SHIPMENTS = 150
-LISTED = 50
+# Late shipments and discrepancies shown in their panels; every late one is also highlighted
+# in the full list below.
+LISTED = 10
 RESULTS_ID = "shipment-results"
 FILTER_FIELDS = ("status", "donor", "hub")
 
