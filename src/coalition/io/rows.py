@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any, Generic, Literal, Protocol, TypeVar
@@ -68,6 +68,8 @@ _INTEGER = re.compile(r"[+-]?\d+")
 # "12.0" is what some tools write for a whole number; accept exactly that shape, no exponents.
 _INTEGER_WITH_ZEROS = re.compile(r"([+-]?\d+)\.0*")
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+# Unsigned, no exponent: what nearly every amount in a file looks like.
+_PLAIN_DECIMAL = re.compile(r"(\d+)(?:\.(\d*))?")
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +107,9 @@ class DecimalNumber:
     max_digits: int | None = None
 
     def __call__(self, text: str) -> Decimal:
+        plain = _PLAIN_DECIMAL.fullmatch(text)
+        if plain is not None:
+            return self._plain(text, plain)
         number = _decimal_or_none(text)
         if number is None:
             hint = " (use a point as the decimal separator)" if "," in text else ""
@@ -119,6 +124,23 @@ class DecimalNumber:
             raise CellError("must not be negative" if self.minimum == 0 else
                             f"must be at least {self.minimum}")
         if self.places is not None and _decimal_places(text, number) > self.places:
+            raise CellError(f"more than {self.places} decimal places")
+        return number
+
+    def _plain(self, text: str, match: re.Match[str]) -> Decimal:
+        """The usual shape (digits, maybe a point and more digits): the same checks as below,
+        read off the text instead of computed on a Decimal."""
+        whole, fraction = match.group(1), match.group(2) or ""
+        number = Decimal(text)
+        if self.max_digits is not None:
+            significant = len(whole.lstrip("0"))
+            if significant > self.max_digits - (self.places or 0):
+                raise CellError("too large")
+        if self.positive and not number:
+            raise CellError("must be greater than 0")
+        if self.minimum is not None and self.minimum > 0 and number < self.minimum:
+            raise CellError(f"must be at least {self.minimum}")
+        if self.places is not None and len(fraction.rstrip("0")) > self.places:
             raise CellError(f"more than {self.places} decimal places")
         return number
 
@@ -348,23 +370,132 @@ class ResourceSpec(Generic[R]):
 # per distinct text makes those cells one dict lookup. Bounded so unique columns cost nothing.
 _MEMO_SIZE = 4096
 
-Outcome = tuple[Any, str | None]
+# (value, reason, text shown in the error): reason None means the cell is valid.
+Outcome = tuple[Any, str | None, str | None]
+Cells = Sequence[str | None]
 
 
 def _checker(column: Column, lookup: Lookup | None) -> Callable[[str], Outcome]:
+    """The whole verdict on one non-empty raw cell: stripped, parsed and looked up."""
     parse = column.parse
     unknown = column.unknown_reason
+    blank: Outcome = (None, MISSING, None) if column.required else (column.default, None, None)
 
-    def check(text: str) -> Outcome:
+    def check(raw: str) -> Outcome:
+        text = raw.strip()
+        if not text:
+            return blank
         try:
             value = parse(text)
         except CellError as exc:
-            return None, str(exc)
+            return None, str(exc), text
         if lookup is not None and not lookup(value):
-            return None, unknown
-        return value, None
+            return None, unknown, text
+        return value, None, text
 
     return check
+
+
+_UNSEEN = object()
+
+
+def _slow_path(name: str, check: Callable[[str], Outcome], memo: dict[str, Any],
+               remember: bool) -> Callable[[int, str, list[RowError]], Any]:
+    """A cell whose text is not in the memo: check it, remember a valid verdict, record an
+    invalid one (invalid texts are not remembered: they are rare and end the import)."""
+
+    def slow(number: int, raw: str, found: list[RowError]) -> Any:
+        value, reason, shown = check(raw)
+        if reason is None:
+            if remember and len(memo) < _MEMO_SIZE:
+                memo[raw] = value
+            return value
+        found.append(RowError(number, name, shown, reason))
+        return None
+
+    return slow
+
+
+def _compile(spec: ResourceSpec[Any], positions: Sequence[int | None], width: int,
+             check_keys: bool) -> Callable[..., Iterator[tuple[int, Any]]]:
+    """A validation loop unrolled over the spec's columns, reading cells by position.
+
+    At a million rows the loop itself is the cost: one generic pass per cell (tuple
+    unpacking, attribute and dict lookups) takes longer than parsing. The generated code
+    keeps every column's memo, slow path and default in local variables; per cell it does
+    what `_checker` and the memo say, nothing else.
+    """
+    count = len(spec.columns)
+    lines = [
+        "def run(rows, state, errors, limit, build, rules, keys_seen, RowError, MISSING,"
+        " UNSEEN, cell_text, blank_row, "
+        + ", ".join(f"s{i}, m{i}, d{i}" for i in range(count)) + "):",
+        "    found = []",
+        "    for number, row in rows:",
+        "        state.rows_read += 1",
+    ]
+    if width:
+        # Short rows (a CSV line with fewer separators) are padded so positions stay valid.
+        lines += [f"        if len(row) < {width}:",
+                  f"            row = list(row) + [None] * ({width} - len(row))"]
+    for i, (column, position) in enumerate(zip(spec.columns, positions, strict=True)):
+        name = repr(column.name)
+        if position is None:
+            # Absent optional column: its default. (A required one fails the header check.)
+            lines.append(f"        v{i} = d{i}")
+            continue
+        lines += [
+            f"        t = row[{position}]",
+            "        if t:",
+            f"            v{i} = m{i}.get(t, UNSEEN)",
+            f"            if v{i} is UNSEEN:",
+            f"                v{i} = s{i}(number, t, found)",
+            "        else:",
+            (f"            found.append(RowError(number, {name}, None, MISSING))"
+             if column.required else f"            v{i} = d{i}"),
+        ]
+    values = ", ".join(f"{c.name!r}: v{i}" for i, c in enumerate(spec.columns))
+    lines += [
+        "        if found:",
+        "            if blank_row(row):",
+        "                state.rows_read -= 1",
+        "                found.clear()",
+        "                continue",
+        "        else:",
+        f"            values = {{{values}}}",
+        "            for rule in rules:",
+        "                for column, reason in rule(values) or ():",
+        "                    found.append(RowError(number, column, cell_text(row, column),"
+        " reason))",
+    ]
+    if check_keys and spec.key is not None:
+        key = next(i for i, c in enumerate(spec.columns) if c.name == spec.key)
+        lines += [
+            f"            if not found and v{key} is not None:",
+            f"                first = keys_seen.setdefault(v{key}, number)",
+            "                if first != number:",
+            f"                    found.append(RowError(number, {spec.key!r}, "
+            f"cell_text(row, {spec.key!r}), f'duplicate of row {{first}}'))",
+        ]
+    lines += [
+        "        if not found:",
+        "            state.rows_valid += 1",
+        "            yield number, build(values)",
+        "            continue",
+        "        errors.extend(found[: limit - len(errors)])",
+        "        found.clear()",
+        "        if len(errors) >= limit:",
+        "            state.stopped_early = True",
+        "            return",
+    ]
+    namespace: dict[str, Any] = {}
+    exec(compile("\n".join(lines), f"<validator {spec.name}>", "exec"), namespace)  # noqa: S102
+    run: Callable[..., Iterator[tuple[int, Any]]] = namespace["run"]
+    return run
+
+
+def _blank(row: Cells) -> bool:
+    return all(not c or c.isspace() for c in row)
 
 
 class RowValidator(Generic[R]):
@@ -373,8 +504,9 @@ class RowValidator(Generic[R]):
     Rows with an error are not yielded. Once `max_errors` errors are collected the
     validator stops reading (`stopped_early`), so a wrong file fails fast. Within a file a
     natural key may appear only once, otherwise a re-import could not be idempotent; this
-    keeps one entry per key in memory (about 100 bytes each). Lookup answers are cached per
-    distinct value for the length of one validation.
+    keeps one entry per key in memory (about 100 bytes each), so an importer that checks
+    keys itself (the bulk pledge import asks the database) turns it off. Lookup answers
+    are cached per distinct value for the length of one validation.
     """
 
     def __init__(
@@ -401,12 +533,14 @@ class RowValidator(Generic[R]):
         self.rows_read = 0
         self.rows_valid = 0
         self.stopped_early = False
-        self._plan = [
-            (c.name, c.required, c.default,
-             _checker(c, given[c.lookup] if c.lookup else None), dict[str, Outcome]())
-            for c in spec.columns
+        self._memos: list[dict[str, Any]] = [{} for _ in spec.columns]
+        # The natural key is unique by design: remembering its cells would only cost memory.
+        self._slow = [
+            _slow_path(c.name, _checker(c, given[c.lookup] if c.lookup else None), memo,
+                       remember=c.name != spec.key)
+            for c, memo in zip(spec.columns, self._memos, strict=True)
         ]
-        self._key = spec.key if check_duplicate_keys else None
+        self._check_keys = check_duplicate_keys
         self._keys_seen: dict[object, int] = {}
 
     @property
@@ -417,55 +551,37 @@ class RowValidator(Generic[R]):
         self, rows: Iterable[tuple[int, Mapping[str, str | None]]]
     ) -> Iterator[tuple[int, R]]:
         """Yield `(row number, record)` for each valid row; collect errors for the rest."""
-        errors = self.errors
-        limit = self.max_errors
-        build = self.spec.build
-        rules = self.spec.rules
-        plan = self._plan
-        key_column = self._key
-        keys_seen = self._keys_seen
-        found: list[RowError] = []
-        for number, cells in rows:
-            self.rows_read += 1
-            values: dict[str, Any] = {}
-            for name, required, default, check, memo in plan:
-                text = cells.get(name)
-                if text is None:
-                    if required:
-                        found.append(RowError(number, name, None, MISSING))
-                    else:
-                        values[name] = default
-                    continue
-                outcome = memo.get(text)
-                if outcome is None:
-                    outcome = check(text)
-                    if len(memo) < _MEMO_SIZE:
-                        memo[text] = outcome
-                value, reason = outcome
-                if reason is None:
-                    values[name] = value
-                else:
-                    found.append(RowError(number, name, text, reason))
-            if not found:
-                for rule in rules:
-                    for column, reason in rule(values) or ():
-                        found.append(RowError(number, column, cells.get(column), reason))
-            if not found and key_column is not None:
-                key = values[key_column]
-                if key is not None:
-                    first = keys_seen.setdefault(key, number)
-                    if first != number:
-                        found.append(RowError(number, key_column, cells.get(key_column),
-                                              f"duplicate of row {first}"))
-            if not found:
-                self.rows_valid += 1
-                yield number, build(values)
-                continue
-            errors.extend(found[: limit - len(errors)])
-            found.clear()
-            if len(errors) >= limit:
-                self.stopped_early = True
-                return
+        names = [c.name for c in self.spec.columns]
+        as_cells = ((number, [cells.get(name) for name in names]) for number, cells in rows)
+        return self.validate_cells(as_cells, tuple(range(len(names))))
+
+    def validate_cells(
+        self,
+        rows: Iterable[tuple[int, Cells]],
+        positions: Sequence[int | None],
+        *,
+        width: int = 0,
+    ) -> Iterator[tuple[int, R]]:
+        """Like `validate` for rows given as sequences of raw cells (CSV rows as read).
+
+        `positions[i]` is where the spec's i-th column sits in a row (None: the file has no
+        such column); cells may carry surrounding blanks and `""` or None for blank; rows
+        shorter than `width` are padded.
+        """
+        spec = self.spec
+        index = dict(zip((c.name for c in spec.columns), positions, strict=True))
+
+        def cell_text(row: Cells, column: str) -> str | None:
+            position = index.get(column)
+            text = row[position] if position is not None else None
+            return (text.strip() or None) if text else None
+
+        run = _compile(spec, positions, width, self._check_keys)
+        args: list[Any] = []
+        for column, slow, memo in zip(spec.columns, self._slow, self._memos, strict=True):
+            args += [slow, memo, column.default]
+        return run(rows, self, self.errors, self.max_errors, spec.build, spec.rules,
+                   self._keys_seen, RowError, MISSING, _UNSEEN, cell_text, _blank, *args)
 
     def raise_if_invalid(self) -> None:
         """Raise `ValidationFailed` listing every collected error, if there is any."""

@@ -304,3 +304,15 @@ def get_spec(resource: str) -> ResourceSpec[Any]:
         raise ValidationFailed.single(
             "resource", f"unknown resource; use one of {', '.join(SPECS)}", resource
         ) from None
+
+
+# Columns an export adds after the importable ones: read-only facts (ids, derived values,
+# progress). An import accepts and ignores them, so an exported file imports as it is.
+EXPORT_ONLY: dict[str, tuple[str, ...]] = {
+    "participants": ("id",),
+    "catalog": ("id",),
+    "requirements": ("id", "status", "quantity_committed", "quantity_in_transit",
+                     "quantity_delivered"),
+    "pledges": ("id", "value_eur", "quantity_allocated", "quantity_shipped",
+                "quantity_delivered"),
+}

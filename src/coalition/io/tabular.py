@@ -11,12 +11,14 @@ row 1; in JSON lines the row number is the line number.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
 import json
 import re
 import zipfile
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from itertools import chain
 from pathlib import Path
@@ -105,7 +107,7 @@ def read_rows(
     format: str | None = None,
     sheet: str | None = None,
     extra: ExtraColumns = "error",
-) -> Iterator[Row]:
+) -> Generator[Row, None, None]:
     """Yield `(row number, {column name: text or None})` for every non-blank data row.
 
     With `columns`, headers are matched to the declared names ignoring case, surrounding
@@ -185,42 +187,136 @@ def _position(index: int) -> str:
     return f"column {index + 1}"
 
 
-# --- CSV ----------------------------------------------------------------------------------
+# --- CSV ---------------------------------------------------------------------------------
 
 
 def _read_csv(
     path: Path, columns: Sequence[DeclaredColumn] | None, extra: ExtraColumns
 ) -> Iterator[Row]:
-    number = 1
-    try:
-        # utf-8-sig: spreadsheet programs put a byte-order mark in front of the header.
-        with path.open(newline="", encoding="utf-8-sig") as handle:
-            first = handle.readline()
-            if not first.strip():
-                raise FileFormatError(path, "the file is empty: no header row")
-            reader = csv.reader(chain([first], handle), delimiter=_sniff_delimiter(first))
-            header = next(reader)
-            mapping = map_header(path, header, columns, extra=extra)
-            width = len(header)
-            for number, cells in enumerate(reader, start=2):
+    with _CsvTable(path, columns, extra) as table:
+        mapping = table.mapping
+        for number, cells in table.rows:
+            row = {name: (cells[index] or "").strip() or None for index, name in mapping}
+            if any(row.values()):
+                yield number, row
+
+
+class _CsvTable:
+    """An open CSV file: its header mapped to the declared columns, then raw rows.
+
+    Rows come as the csv module reads them (unstripped text, "" for blank), padded to the
+    header's width, so a validator can pick cells by position without building a dict.
+    """
+
+    def __init__(
+        self, path: Path, columns: Sequence[DeclaredColumn] | None, extra: ExtraColumns
+    ) -> None:
+        self.path = path
+        self._number = 1
+        try:
+            # utf-8-sig: spreadsheet programs put a byte-order mark in front of the header.
+            self._handle = path.open(newline="", encoding="utf-8-sig")
+        except OSError as exc:
+            raise FileFormatError(path, f"cannot read the file: {exc.strerror or exc}") from exc
+        try:
+            with self._errors():
+                first = self._handle.readline()
+                if not first.strip():
+                    raise FileFormatError(path, "the file is empty: no header row")
+                self._reader = csv.reader(chain([first], self._handle),
+                                          delimiter=_sniff_delimiter(first))
+                header = next(self._reader)
+            self.mapping = map_header(path, header, columns, extra=extra)
+            self.width = len(header)
+        except BaseException:
+            self._handle.close()
+            raise
+
+    def __enter__(self) -> _CsvTable:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._handle.close()
+
+    @contextlib.contextmanager
+    def _errors(self) -> Iterator[None]:
+        path = self.path
+        try:
+            yield
+        except OSError as exc:
+            raise FileFormatError(path, f"cannot read the file: {exc.strerror or exc}") from exc
+        except UnicodeDecodeError as exc:
+            raise FileFormatError(path, "not UTF-8 text", row=self._number + 1) from exc
+        except csv.Error as exc:
+            raise FileFormatError(path, f"malformed CSV: {exc}", row=self._number + 1) from exc
+
+    @property
+    def rows(self) -> Iterator[tuple[int, list[str]]]:
+        width = self.width
+        with self._errors():
+            for number, cells in enumerate(self._reader, start=2):
+                self._number = number
                 size = len(cells)
                 if size != width:
                     if size == 0:
                         continue
                     if size > width and any(c.strip() for c in cells[width:]):
                         raise FileFormatError(
-                            path, f"{size} values but only {width} header columns", row=number
-                        )
+                            self.path, f"{size} values but only {width} header columns",
+                            row=number)
                     cells = cells[:width] + [""] * (width - size)
-                row = {name: cells[index].strip() or None for index, name in mapping}
-                if any(row.values()):
-                    yield number, row
-    except OSError as exc:
-        raise FileFormatError(path, f"cannot read the file: {exc.strerror or exc}") from exc
-    except UnicodeDecodeError as exc:
-        raise FileFormatError(path, "not UTF-8 text", row=number + 1) from exc
-    except csv.Error as exc:
-        raise FileFormatError(path, f"malformed CSV: {exc}", row=number + 1) from exc
+                yield number, cells
+
+
+@dataclass
+class CellTable:
+    """A table opened for fast validation: raw cells by position, and where each declared
+    column sits (`positions[i]` for `columns[i]`, None when the file lacks it)."""
+
+    present: frozenset[str]
+    positions: tuple[int | None, ...]
+    width: int
+    rows: Iterator[tuple[int, Sequence[str | None]]]
+    _close: Callable[[], None]
+
+    def __enter__(self) -> CellTable:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._close()
+
+
+def open_cells(
+    path: Path | str,
+    columns: Sequence[DeclaredColumn],
+    *,
+    format: str | None = None,
+    sheet: str | None = None,
+    extra: ExtraColumns = "error",
+) -> CellTable:
+    """Open a file for `RowValidator.validate_cells`; header problems raise here.
+
+    CSV rows come straight from the csv module (the fast path for big files); XLSX and
+    JSON rows are read by `read_rows` and laid out in the declared order. `present` names
+    the declared columns the file has, so an importer can leave the others alone on
+    records that already exist.
+
+    >>> with open_cells(path, PLEDGES.columns) as table:
+    ...     for number, record in validator.validate_cells(table.rows, table.positions): ...
+    """
+    path = Path(path)
+    names = [c.name for c in columns]
+    if detect_format(path, format) == "csv":
+        table = _CsvTable(path, columns, extra)
+        where = {name: index for index, name in table.mapping}
+        return CellTable(frozenset(where), tuple(where.get(n) for n in names), table.width,
+                         table.rows, table._handle.close)
+    rows = read_rows(path, columns, format=format, sheet=sheet, extra=extra)
+    first = next(rows, None)
+    present = frozenset(first[1]) if first is not None else frozenset()
+    laid_out = ((number, [cells.get(n) for n in names])
+                for number, cells in chain([first] if first else [], rows))
+    return CellTable(present, tuple(range(len(names))), 0, laid_out, rows.close)
 
 
 def _sniff_delimiter(header_line: str) -> str:

@@ -1,0 +1,350 @@
+"""Set-based reads and writes of the bulk pledge import, one fast path per database.
+
+PostgreSQL: ids reserved from the table's sequence, rows sent with binary COPY, existing keys
+found with `= ANY(array)`. SQLite (in-process): executemany, ids read back with
+`last_insert_rowid()`. Either way the status history of a batch is written by one
+INSERT ... SELECT over the batch's ids, so Python never builds those rows. Everything runs on
+the session's own connection, inside the caller's transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, ClassVar
+
+from sqlalchemy import Connection, Index, Table, func, select
+from sqlalchemy.schema import AddConstraint, CreateIndex, DropConstraint, DropIndex
+
+from coalition.db import Base
+from coalition.pledges.models import Pledge
+
+# The pledge columns a new row fills, in insert order (the id comes first on PostgreSQL):
+# the 16 of a `NewPledge`, then the ones every new pledge starts with.
+INSERT_COLUMNS = (
+    "external_id", "donor_id", "item_type_id", "quantity", "amount", "currency",
+    "fx_rate_to_eur", "fx_date", "value_eur_cents", "funding", "announced_on",
+    "available_from", "format_id", "releasability", "status", "notes",
+    "quantity_allocated", "quantity_shipped", "quantity_delivered", "created_at", "updated_at",
+)
+_PG_TYPES = ("int8", "text", "int8", "int8", "int8", "numeric", "text", "numeric", "date",
+             "int8", "text", "date", "date", "int8", "text", "text", "text", "int8", "int8",
+             "int8", "timestamptz", "timestamptz")
+_EXISTING = (
+    "SELECT p.id, p.external_id, p.donor_id, p.item_type_id, p.quantity, p.amount, p.currency,"
+    " p.fx_rate_to_eur, p.fx_date, p.funding, parent.external_id, p.announced_on,"
+    " p.available_from, p.format_id, p.releasability, p.status, p.notes"
+    " FROM pledges p LEFT JOIN pledges parent ON parent.id = p.parent_pledge_id"
+    " WHERE p.external_id {where}"
+)
+_HISTORY = (
+    "INSERT INTO pledge_transitions (pledge_id, from_status, to_status, at, actor, reason)"
+    " SELECT id, {from_status}, {to_status}, {p}, {p}, {reason} FROM pledges"
+    " WHERE {where} {extra} ORDER BY id"
+)
+_BULK_CACHE_KIB = 128 * 1024
+_INSERT_HISTORY = ("INSERT INTO pledge_transitions (pledge_id, from_status, to_status, at,"
+                   " actor, reason)")
+_BATCH = "coalition_import_batch"
+# Well under SQLite's limit of 32,766 bound variables per statement.
+_SQLITE_CHUNK = 10_000
+
+
+def _tables() -> list[Table]:
+    return [Base.metadata.tables[name] for name in ("pledges", "pledge_transitions")]
+
+
+class DuplicateKey(Exception):
+    """A batch met the unique external id of a stored pledge; it was rolled back."""
+
+
+@dataclass(frozen=True, slots=True)
+class ExistingPledge:
+    """The columns of a stored pledge an import compares a row with."""
+
+    __owner_column__: ClassVar[str] = "donor_id"
+
+    id: int
+    external_id: str
+    donor_id: int
+    item_type_id: int
+    quantity: int
+    amount: Decimal
+    currency: str
+    fx_rate_to_eur: Decimal
+    fx_date: dt.date
+    funding: str
+    parent_external_id: str | None
+    announced_on: dt.date
+    available_from: dt.date
+    format_id: int | None
+    releasability: str
+    status: str
+    notes: str
+
+
+# One new pledge: the first 16 values of INSERT_COLUMNS, with Python types.
+NewPledge = tuple[Any, ...]
+
+
+class PledgeStore:
+    """The database side of one import; `connection` is the session's connection."""
+
+    # Whether batches are best stored from a second thread while the next one is parsed.
+    threaded = False
+
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+        self.raw: Any = connection.connection.dbapi_connection
+
+    @staticmethod
+    def open(connection: Connection) -> PledgeStore:
+        if connection.dialect.name == "postgresql":
+            return PostgresStore(connection)
+        return SqliteStore(connection)
+
+    def lock(self) -> None:
+        """Keep other writers of pledges out until the import commits (readers go on)."""
+
+    def count(self) -> int:
+        return self.connection.scalar(select(func.count()).select_from(Pledge)) or 0
+
+    def _secondary_indexes(self) -> list[Index]:
+        # The unique key on external_id stays: each batch looks its keys up through it.
+        return [index for table in _tables()
+                for index in sorted(table.indexes, key=lambda i: str(i.name))]
+
+    def begin_bulk(self) -> None:
+        """Drop what a bulk load is faster to rebuild once than to maintain row by row: the
+        secondary indexes of pledges and their history (PostgreSQL: also the foreign keys,
+        whose per-row checks cost more than one validating join at the end). The import
+        validated every reference itself; `end_bulk` restores all of it, identical to the
+        migrations, and a rollback restores it too (DDL is transactional on both)."""
+        for index in self._secondary_indexes():
+            self.connection.execute(DropIndex(index))
+
+    def end_bulk(self) -> None:
+        for index in self._secondary_indexes():
+            self.connection.execute(CreateIndex(index))
+
+    def close(self) -> None:
+        """Undo connection settings of the import (the connection goes back to the pool)."""
+
+    def existing(self, keys: Sequence[str]) -> dict[str, ExistingPledge]:
+        raise NotImplementedError
+
+    def insert(self, rows: Sequence[NewPledge], *, at: dt.datetime) -> list[int]:
+        """Insert the rows in order, created at `at`; return their ids in the same order.
+
+        Raises DuplicateKey, with nothing of the batch written, when an external id is
+        already stored (an import that skips the look-up meets an earlier row of its file).
+        """
+        raise NotImplementedError
+
+    def history(self, ids: Sequence[int], statuses: Sequence[str], *, at: dt.datetime,
+                actor: str, reason: str) -> None:
+        """The status history the service writes for each new pledge: "pledge recorded" into
+        announced, then one step to its imported status when that is not announced."""
+        raise NotImplementedError
+
+
+class PostgresStore(PledgeStore):
+    threaded = True
+    def __init__(self, connection: Connection) -> None:
+        super().__init__(connection)
+        with self.raw.cursor() as cursor:
+            cursor.execute("SELECT pg_get_serial_sequence('pledges', 'id')")
+            self.sequence = cursor.fetchone()[0]
+
+    def _foreign_keys(self) -> list[Any]:
+        return [fk for table in _tables()
+                for fk in sorted(table.foreign_key_constraints, key=lambda f: str(f.name))]
+
+    def begin_bulk(self) -> None:
+        for fk in self._foreign_keys():
+            self.connection.execute(DropConstraint(fk))
+        super().begin_bulk()
+
+    def end_bulk(self) -> None:
+        super().end_bulk()
+        for fk in self._foreign_keys():
+            self.connection.execute(AddConstraint(fk))
+
+    def lock(self) -> None:
+        # SHARE ROW EXCLUSIVE conflicts with itself and with INSERT/UPDATE/DELETE, not with
+        # SELECT: imports and pledge writes queue behind this one, reads carry on. It also
+        # means no other transaction takes ids from the sequence while we do.
+        with self.raw.cursor() as cursor:
+            cursor.execute("LOCK TABLE pledges IN SHARE ROW EXCLUSIVE MODE")
+
+    def existing(self, keys: Sequence[str]) -> dict[str, ExistingPledge]:
+        if not keys:
+            return {}
+        # One index probe per key. `external_id = ANY(array)` lets the planner pick a scan
+        # of the whole table once the batch is a few percent of it, and an import runs
+        # one batch after another against a growing table.
+        sql = _EXISTING.format(where="= k.external_id").replace(
+            " FROM pledges p", " FROM unnest(%s::text[]) AS k(external_id)"
+            " CROSS JOIN LATERAL (SELECT * FROM pledges WHERE external_id = k.external_id) p")
+        with self.raw.cursor() as cursor:
+            cursor.execute(sql, (_text_array(keys),))
+            return {row[1]: ExistingPledge(*row) for row in cursor}
+
+    def insert(self, rows: Sequence[NewPledge], *, at: dt.datetime) -> list[int]:
+        if not rows:
+            return []
+        import psycopg
+
+        tail = (0, 0, 0, at, at)
+        with self.raw.cursor() as cursor:
+            cursor.execute("SELECT nextval(%s) FROM generate_series(1, %s)",
+                           (self.sequence, len(rows)))
+            ids = [row[0] for row in cursor]
+            names = ", ".join(("id", *INSERT_COLUMNS))
+            cursor.execute(f"SAVEPOINT {_BATCH}")
+            try:
+                with cursor.copy(f"COPY pledges ({names}) FROM STDIN (FORMAT BINARY)") as copy:
+                    copy.set_types(_PG_TYPES)
+                    write = copy.write_row
+                    for pledge_id, row in zip(ids, rows, strict=True):
+                        write((pledge_id, *row, *tail))
+            except psycopg.errors.UniqueViolation as exc:
+                cursor.execute(f"ROLLBACK TO SAVEPOINT {_BATCH}")
+                raise DuplicateKey(str(exc)) from exc
+            cursor.execute(f"RELEASE SAVEPOINT {_BATCH}")
+        return ids
+
+    def history(self, ids: Sequence[int], statuses: Sequence[str], *, at: dt.datetime,
+                actor: str, reason: str) -> None:
+        if not ids:
+            return
+        # From arrays of the batch: no read of pledges at all.
+        id_array = "{" + ",".join(map(str, ids)) + "}"
+        with self.raw.cursor() as cursor:
+            cursor.execute(
+                f"{_INSERT_HISTORY} SELECT id, NULL, 'announced', %s, %s, 'pledge recorded'"
+                " FROM unnest(%s::int8[]) AS id", (at, actor, id_array))
+            cursor.execute(
+                f"{_INSERT_HISTORY} SELECT id, 'announced', status, %s, %s, %s"
+                " FROM unnest(%s::int8[], %s::text[]) AS batch(id, status)"
+                " WHERE status <> 'announced'", (at, actor, reason, id_array,
+                                                 _text_array(statuses)))
+
+
+def _text_array(values: Sequence[str]) -> str:
+    """A PostgreSQL array literal: psycopg adapts a list element by element with a regular
+    expression each, which costs more than the query at 10,000 elements."""
+    return "{" + ",".join('"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"'
+                          for v in values) + "}"
+
+
+def _sqlite_time(value: dt.datetime) -> str:
+    """The text SQLAlchemy's SQLite DateTime stores: naive UTC with microseconds."""
+    return value.astimezone(dt.UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+
+
+def _decimal(value: Any, places: int) -> Decimal:
+    # SQLite keeps NUMERIC as a binary float; SQLAlchemy reads it back the same way.
+    return Decimal(f"{value:.{places}f}")
+
+
+class SqliteStore(PledgeStore):
+    _dates: dict[dt.date, str]
+
+    def __init__(self, connection: Connection) -> None:
+        super().__init__(connection)
+        self._dates = {}
+        self._cache_size: int | None = None
+        marks = ", ".join("?" * len(INSERT_COLUMNS))
+        self._insert = f"INSERT INTO pledges ({', '.join(INSERT_COLUMNS)}) VALUES ({marks})"
+
+    def begin_bulk(self) -> None:
+        super().begin_bulk()
+        # SQLite's default page cache (2 MB) makes a big load re-read its own pages; this is
+        # a ceiling, filled only as pages are touched, and given back in end_bulk.
+        self._cache_size = self.raw.execute("PRAGMA cache_size").fetchone()[0]
+        self.raw.execute(f"PRAGMA cache_size = {-_BULK_CACHE_KIB}")
+
+    def close(self) -> None:
+        if self._cache_size is not None:
+            self.raw.execute(f"PRAGMA cache_size = {int(self._cache_size)}")
+            self._cache_size = None
+
+    def existing(self, keys: Sequence[str]) -> dict[str, ExistingPledge]:
+        found: dict[str, ExistingPledge] = {}
+        cursor = self.raw.cursor()
+        try:
+            for start in range(0, len(keys), _SQLITE_CHUNK):
+                chunk = keys[start:start + _SQLITE_CHUNK]
+                where = f"IN ({', '.join('?' * len(chunk))})"
+                for row in cursor.execute(_EXISTING.format(where=where), chunk):
+                    found[row[1]] = ExistingPledge(
+                        row[0], row[1], row[2], row[3], row[4], _decimal(row[5], 2), row[6],
+                        _decimal(row[7], 8), dt.date.fromisoformat(row[8]), row[9], row[10],
+                        dt.date.fromisoformat(row[11]), dt.date.fromisoformat(row[12]),
+                        row[13], row[14], row[15], row[16])
+        finally:
+            cursor.close()
+        return found
+
+    def _date(self, value: dt.date) -> str:
+        text = self._dates.get(value)
+        if text is None:
+            text = self._dates[value] = value.isoformat()
+        return text
+
+    def insert(self, rows: Sequence[NewPledge], *, at: dt.datetime) -> list[int]:
+        if not rows:
+            return []
+        known = self._dates
+        date = self._date
+        when = _sqlite_time(at)
+        tail = (0, 0, 0, when, when)
+        # The values SQLAlchemy would bind: floats for NUMERIC, ISO text for dates.
+        converted = [
+            (r[0], r[1], r[2], r[3], float(r[4]), r[5], float(r[6]),
+             known.get(r[7]) or date(r[7]), r[8], r[9], known.get(r[10]) or date(r[10]),
+             known.get(r[11]) or date(r[11]), r[12], r[13], r[14], r[15], *tail)
+            for r in rows
+        ]
+        cursor = self.raw.cursor()
+        cursor.execute(f"SAVEPOINT {_BATCH}")
+        try:
+            try:
+                cursor.executemany(self._insert, converted)
+            except sqlite3.IntegrityError as exc:
+                if "UNIQUE" not in str(exc):
+                    raise
+                cursor.execute(f"ROLLBACK TO SAVEPOINT {_BATCH}")
+                cursor.execute(f"RELEASE SAVEPOINT {_BATCH}")
+                raise DuplicateKey(str(exc)) from exc
+            cursor.execute(f"RELEASE SAVEPOINT {_BATCH}")
+            # The import holds SQLite's write lock from its first row on, and pledges has no
+            # AUTOINCREMENT: each new id is the largest plus one, so a batch's ids are the
+            # run ending at the last one inserted.
+            last = cursor.execute("SELECT last_insert_rowid()").fetchone()[0]
+        finally:
+            cursor.close()
+        return list(range(last - len(rows) + 1, last + 1))
+
+    def history(self, ids: Sequence[int], statuses: Sequence[str], *, at: dt.datetime,
+                actor: str, reason: str) -> None:
+        if not ids:
+            return
+        # The batch's ids are one run (see `insert`): a range of the rowid, read in order.
+        where = "id BETWEEN ? AND ?"
+        when = _sqlite_time(at)
+        bounds = (ids[0], ids[-1])
+        cursor = self.raw.cursor()
+        try:
+            cursor.execute(_HISTORY.format(
+                from_status="NULL", to_status="'announced'", p="?",
+                reason="'pledge recorded'", where=where, extra=""), (when, actor, *bounds))
+            cursor.execute(_HISTORY.format(
+                from_status="'announced'", to_status="status", p="?", reason="?",
+                where=where, extra="AND status <> 'announced'"), (when, actor, reason, *bounds))
+        finally:
+            cursor.close()

@@ -1,0 +1,452 @@
+"""The bulk pledge import: new rows set-based, changed rows through the service.
+
+Rows are validated as they stream in and go to the database in batches, written by a second
+thread on the session's own connection: while PostgreSQL (or SQLite's C code, which releases
+the GIL) stores one batch, this thread parses the next, so a large file uses both cores and
+flat memory. A batch's rows are split by external id: a new one is inserted with the values
+the service would give it (EUR cents through `coalition.money`, the default format, status
+history "pledge recorded" then its imported status), one audit entry covers all of them; an
+existing one is compared on the columns the file has, and a changed one is updated (and its
+status moved) through `pledges.service`, which audits it. Nothing is written once any row is
+refused, and the caller's transaction rolls back what was.
+
+A row without an external id gets one derived from its content ("auto-" and a digest of donor,
+item, quantity, value, date, funding, parent and format), so re-importing the same file finds
+the same pledges instead of duplicating them.
+"""
+
+from __future__ import annotations
+
+import bisect
+import contextlib
+import datetime as dt
+import hashlib
+import queue
+import threading
+from array import array
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import bindparam, select, update
+from sqlalchemy.orm import Session
+
+from coalition.access import audit, policy
+from coalition.access.actor import Actor
+from coalition.access.labels import Role
+from coalition.access.visibility import can_see
+from coalition.catalog.models import ItemType
+from coalition.db import utcnow
+from coalition.errors import DomainError, Forbidden
+from coalition.io.importers._common import ErrorLimit, row_errors_from
+from coalition.io.importers._pledge_store import (
+    DuplicateKey,
+    ExistingPledge,
+    NewPledge,
+    PledgeStore,
+)
+from coalition.io.rows import Lookup, RowError
+from coalition.io.specs import PLEDGES, PledgeRow
+from coalition.money import convert_to_eur_cents
+from coalition.pledges import lifecycle
+from coalition.pledges import service as pledge_service
+from coalition.pledges.models import FundingMechanism, Pledge, PledgeStatus
+from coalition.pledges.schemas import PledgeUpdate
+from coalition.registry.models import Format, Participant
+from coalition.requirements.service import DEFAULT_FORMAT
+
+BATCH_ROWS = 10_000
+# A file this large (and at least a quarter of the table) loads faster with the secondary
+# indexes rebuilt once at the end than maintained row by row.
+BULK_MIN_ROWS = 50_000
+_REQUESTABLE = frozenset(s.value for s in lifecycle.REQUESTABLE)
+_PLAUSIBLE_LEAD = dt.timedelta(days=3650)
+_COLUMNS = tuple(c.name for c in PLEDGES.columns)
+# Columns that identify a pledge: a file may not change them on an existing one.
+_FIXED = ("donor", "item_type", "currency", "funding", "announced_on", "format",
+          "parent_external_id")
+_UPDATABLE = ("quantity", "amount", "fx_rate_to_eur", "fx_date", "available_from",
+              "releasability", "notes")
+# (number, external id, row, donor id, item type id, format id, value in EUR cents)
+Candidate = tuple[int, str, PledgeRow, int, int, int | None, int]
+
+
+def auto_external_id(row: PledgeRow) -> str:
+    """A stable id for a row that has none, from what makes the pledge this pledge."""
+    text = "|".join(str(v) for v in (
+        row.donor, row.item_type, row.quantity, row.amount, row.currency, row.fx_rate_to_eur,
+        row.announced_on, row.funding, row.parent_external_id, row.format))
+    return "auto-" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:24]
+
+
+@dataclass
+class _Change:
+    number: int
+    row: PledgeRow
+    current: ExistingPledge
+    changes: dict[str, Any]
+    status: PledgeStatus | None
+
+
+@dataclass
+class PledgeLoadResult:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    created_ids: list[int] = field(default_factory=list)
+    statuses: dict[str, int] = field(default_factory=dict)
+
+
+class PledgeLoad:
+    """Takes validated pledge rows (`add`), stores them in batches, and `finish`es with the
+    parent links, the updates of changed pledges and one audit entry for the new ones.
+
+    `keep_ids` collects the ids of created pledges (the Kiel import needs them; a file import
+    of a million rows should not).
+    """
+
+    def __init__(self, session: Session, *, actor: Actor, source: str, errors: ErrorLimit,
+                 present: frozenset[str] = frozenset(_COLUMNS), keep_ids: bool = False,
+                 audit_facts: Mapping[str, Any] | None = None,
+                 expected_rows: int | None = None) -> None:
+        policy.ensure(actor, policy.WRITE_PLEDGES)
+        self.session = session
+        self.actor = actor
+        self.source = source
+        self.errors = errors
+        self.present = present
+        self.keep_ids = keep_ids
+        self.audit_facts = dict(audit_facts or {})
+        self.result = PledgeLoadResult()
+        self.now = utcnow()
+        self.reason = f"imported from {source}"
+        self.donors = {code: (pid, donor) for code, pid, donor in session.execute(
+            select(Participant.code, Participant.id, Participant.is_donor)).tuples()}
+        self.items = dict(session.execute(select(ItemType.code, ItemType.id)).tuples().all())
+        self.formats = dict(session.execute(select(Format.code, Format.id)).tuples().all())
+        self.default_format = self.formats.get(DEFAULT_FORMAT)
+        self.own_nation = actor.participant_id if actor.role is Role.NATIONAL else None
+        session.flush()
+        self.store = PledgeStore.open(session.connection())
+        self.store.lock()
+        stored = self.store.count()
+        # Into an empty table every row is new: no look-ups; a key met twice in the file is
+        # caught by the unique index instead (see _insert).
+        self.look_up = stored > 0
+        self.bulk = bool(expected_rows and expected_rows >= BULK_MIN_ROWS
+                         and expected_rows * 4 >= stored)
+        if self.bulk:
+            self.store.begin_bulk()
+        self._batch: list[Candidate] = []
+        self._writer: _Writer | None = None
+
+    def lookups(self) -> Mapping[str, Lookup]:
+        return {"participant_code": self.donors.__contains__,
+                "item_type": self.items.__contains__,
+                "format_code": self.formats.__contains__}
+
+    @property
+    def stopped(self) -> bool:
+        return self.errors.full
+
+    def add(self, number: int, row: PledgeRow) -> None:
+        """One validated row (the hot path of a million-row file)."""
+        donor_id, is_donor = self.donors[row.donor]
+        if not is_donor:
+            self.errors.add(RowError(number, "donor", row.donor,
+                                     "participant is not registered as a donor"))
+            return
+        if self.own_nation is not None and donor_id != self.own_nation:
+            raise Forbidden(f"a national user may only write pledges of their own nation "
+                            f"(row {number}: donor {row.donor})")
+        if row.available_from < row.announced_on - _PLAUSIBLE_LEAD:
+            self.errors.add(RowError(number, "available_from", str(row.available_from),
+                                     "implausibly early"))
+            return
+        external_id = row.external_id or auto_external_id(row)
+        format_id = self.formats[row.format] if row.format else self.default_format
+        self._batch.append((number, external_id, row, donor_id, self.items[row.item_type],
+                            format_id, convert_to_eur_cents(row.amount, row.fx_rate_to_eur)))
+        if len(self._batch) >= BATCH_ROWS:
+            self._send()
+
+    def add_all(self, rows: Iterable[tuple[int, PledgeRow]]) -> None:
+        for number, row in rows:
+            self.add(number, row)
+            if self.errors.full:
+                return
+
+    def _send(self) -> None:
+        if self._writer is None:
+            self._writer = _Writer(self, threaded=self.store.threaded)
+        self._writer.put(self._batch)
+        self._batch = []
+
+    def finish(self) -> PledgeLoadResult:
+        """Flush, then link parents, apply changes and audit. Raises nothing for row errors:
+        the caller reads `errors` (and must not commit when there are any)."""
+        if self._batch:
+            self._send()
+        writer = self._writer
+        try:
+            if writer is not None:
+                writer.close()
+            if self.errors or writer is None:
+                # Nothing stays: the caller rolls back, which also restores dropped indexes.
+                return self.result
+            if self.bulk:
+                self.store.end_bulk()
+            self._link_parents(writer.parents)
+            if not self.errors:
+                self._apply_changes(writer.changes)
+            if not self.errors and self.result.created:
+                self._audit()
+            return self.result
+        finally:
+            self.store.close()
+
+    def abort(self) -> None:
+        """Stop the writer before the caller rolls back (an exception left `add`)."""
+        writer, self._writer = self._writer, None
+        # The exception already leaving is the one to report.
+        with contextlib.suppress(Exception):
+            if writer is not None:
+                writer.close()
+            self.store.close()
+
+    def _link_parents(self, children: list[tuple[int, str, int]]) -> None:
+        """A joint-fund purchase points at the contribution that paid for it, which may be
+        an existing pledge or one of this file (before or after it)."""
+        if not children:
+            return
+        wanted = sorted({parent for _, parent, _ in children})
+        found: dict[str, Pledge] = {}
+        for start in range(0, len(wanted), 5000):
+            chunk = wanted[start:start + 5000]
+            found.update((p.external_id or "", p) for p in self.session.scalars(
+                select(Pledge).where(Pledge.external_id.in_(chunk))))
+        links = []
+        for child_id, parent_ext, number in children:
+            parent = found.get(parent_ext)
+            if parent is None or not can_see(self.actor, parent):
+                self.errors.add(RowError(number, "parent_external_id", parent_ext,
+                                         "no pledge with this external_id"))
+            elif parent.funding is not FundingMechanism.JOINT_FUND_CONTRIBUTION:
+                self.errors.add(RowError(number, "parent_external_id", parent_ext,
+                                         "parent must be a joint-fund contribution"))
+            else:
+                links.append({"child": child_id, "parent": parent.id})
+        if links and not self.errors:
+            self.session.connection().execute(
+                update(Pledge).where(Pledge.id == bindparam("child"))
+                .values(parent_pledge_id=bindparam("parent")), links)
+
+    def _apply_changes(self, changes: list[_Change]) -> None:
+        for change in changes:
+            try:
+                if change.changes:
+                    pledge_service.update_pledge(
+                        self.session, actor=self.actor, pledge_id=change.current.id,
+                        data=PledgeUpdate(**change.changes))
+                if change.status is not None:
+                    pledge_service.transition(self.session, actor=self.actor,
+                                              pledge_id=change.current.id, to=change.status,
+                                              reason=self.reason)
+            except Forbidden:
+                raise
+            except DomainError as exc:
+                self.errors.extend(row_errors_from(exc, change.number, _COLUMNS, "external_id"))
+                return
+            self.result.updated += 1
+
+    def _audit(self) -> None:
+        """One entry for all new pledges; each changed one has its own from the service."""
+        r = self.result
+        audit.record(self.session, actor=self.actor, action="pledge.import",
+                     target_type="pledges", target_id=f"import:{self.source}"[:80],
+                     after={"source": self.source, **self.audit_facts, "created": r.created,
+                            "updated": r.updated, "unchanged": r.unchanged,
+                            "statuses": r.statuses})
+
+    # --- the writer's side (runs in the writer thread) ---------------------------------
+
+    def _store_batch(self, batch: list[Candidate], state: _WriterState) -> None:
+        existing = self.store.existing([c[1] for c in batch]) if self.look_up else {}
+        seen: dict[str, int] = {}
+        new: list[Candidate] = []
+        errors = self.errors
+        for candidate in batch:
+            number, external_id, row = candidate[0], candidate[1], candidate[2]
+            first = seen.setdefault(external_id, number)
+            if first != number:
+                errors.add(RowError(number, "external_id", row.external_id,
+                                    f"duplicate of row {first}"))
+                continue
+            current = existing.get(external_id)
+            if current is None:
+                if row.status is not None and row.status not in _NEW_STATUSES:
+                    errors.add(RowError(number, "status", row.status, _UNREACHABLE))
+                    continue
+                new.append(candidate)
+            elif current.id >= state.first_id:
+                index = bisect.bisect_left(state.ids, current.id)
+                errors.add(RowError(number, "external_id", row.external_id,
+                                    f"duplicate of row {state.rows[index]}"))
+            else:
+                self._compare(candidate, current, state)
+        if errors or not new:
+            return
+        statuses = self.result.statuses
+        rows: list[NewPledge] = []
+        kinds: list[str] = []
+        append = rows.append
+        for _, external_id, row, donor_id, item_id, format_id, cents in new:
+            status = row.status or "announced"
+            statuses[status] = statuses.get(status, 0) + 1
+            kinds.append(status)
+            append((external_id, donor_id, item_id, row.quantity, row.amount, row.currency,
+                    row.fx_rate_to_eur, row.fx_date, cents, row.funding, row.announced_on,
+                    row.available_from, format_id, row.releasability, status, row.notes))
+        try:
+            ids = self.store.insert(rows, at=self.now)
+        except DuplicateKey:
+            self._duplicates(new, state)
+            return
+        self.store.history(ids, kinds, at=self.now, actor=self.actor.label, reason=self.reason)
+        if state.first_id == _NO_ID:
+            state.first_id = ids[0]
+        state.ids.extend(ids)
+        state.rows.extend(c[0] for c in new)
+        for pledge_id, candidate in zip(ids, new, strict=True):
+            parent = candidate[2].parent_external_id
+            if parent is not None:
+                state.parents.append((pledge_id, parent, candidate[0]))
+        self.result.created += len(ids)
+        if self.keep_ids:
+            self.result.created_ids.extend(ids)
+
+    def _duplicates(self, new: list[Candidate], state: _WriterState) -> None:
+        """The batch met keys an earlier batch stored: name the rows that had them first."""
+        stored = self.store.existing([c[1] for c in new])
+        for number, external_id, row, *_ in new:
+            current = stored.get(external_id)
+            if current is not None and current.id >= state.first_id:
+                index = bisect.bisect_left(state.ids, current.id)
+                self.errors.add(RowError(number, "external_id", row.external_id,
+                                         f"duplicate of row {state.rows[index]}"))
+
+    def _compare(self, candidate: Candidate, current: ExistingPledge,
+                 state: _WriterState) -> None:
+        number, external_id, row, donor_id, item_id, format_id, _ = candidate
+        present = self.present
+        if not can_see(self.actor, current):
+            self.errors.add(RowError(number, "external_id", external_id,
+                                     "is taken by a pledge you cannot see"))
+            return
+        fixed = {
+            "donor": (current.donor_id, donor_id, row.donor),
+            "item_type": (current.item_type_id, item_id, row.item_type),
+            "currency": (current.currency, row.currency, row.currency),
+            "funding": (current.funding, row.funding, row.funding),
+            "announced_on": (current.announced_on, row.announced_on, row.announced_on),
+            # Blank format or parent: the file does not say, so nothing changes.
+            "format": (current.format_id, format_id if row.format else current.format_id,
+                       row.format),
+            "parent_external_id": (current.parent_external_id,
+                                   row.parent_external_id or current.parent_external_id,
+                                   row.parent_external_id),
+        }
+        refused = False
+        for column in _FIXED:
+            now, wanted, shown = fixed[column]
+            if column in present and now != wanted:
+                self.errors.add(RowError(number, column, str(shown),
+                                         f"cannot change the {column} of an existing pledge"))
+                refused = True
+        if refused:
+            return
+        changes = {name: getattr(row, name) for name in _UPDATABLE
+                   if name in present and getattr(row, name) != getattr(current, name)}
+        status = None
+        if "status" in present and row.status is not None and row.status != current.status:
+            if row.status not in _REQUESTABLE:
+                self.errors.add(RowError(number, "status", row.status, _UNREACHABLE))
+                return
+            status = PledgeStatus(row.status)
+        if changes or status is not None:
+            state.changes.append(_Change(number, row, current, changes, status))
+        else:
+            self.result.unchanged += 1
+
+
+_NEW_STATUSES = frozenset({"announced", "confirmed", "withdrawn", "cancelled"})
+_UNREACHABLE = ("is reached through allocations and deliveries, not by import; "
+                "import the pledge as confirmed and allocate it")
+_NO_ID = 2**63
+
+
+@dataclass
+class _WriterState:
+    # Ids this import created (increasing) and the row each came from: a key met again in a
+    # later batch is found in the database, and these say which row had it first.
+    first_id: int = _NO_ID
+    ids: array[int] = field(default_factory=lambda: array("q"))
+    rows: array[int] = field(default_factory=lambda: array("q"))
+    parents: list[tuple[int, str, int]] = field(default_factory=list)
+    changes: list[_Change] = field(default_factory=list)
+
+
+class _Writer:
+    """Stores batches: on PostgreSQL from a second thread (the connection is used by one
+    thread at a time: this one until `close`, the caller's afterwards); on SQLite inline,
+    because sqlite3 gives up the GIL around every row it steps and would wait for it again
+    behind the parsing thread each time."""
+
+    def __init__(self, load: PledgeLoad, *, threaded: bool) -> None:
+        self.load = load
+        self.state = _WriterState()
+        self.failure: BaseException | None = None
+        # Two batches in flight: one being stored, one ready; more would only cost memory.
+        self.queue: queue.Queue[list[Candidate] | None] = queue.Queue(maxsize=2)
+        self.thread: threading.Thread | None = None
+        if threaded:
+            self.thread = threading.Thread(target=self._run, name="pledge-import-writer",
+                                           daemon=True)
+            self.thread.start()
+
+    @property
+    def parents(self) -> list[tuple[int, str, int]]:
+        return self.state.parents
+
+    @property
+    def changes(self) -> list[_Change]:
+        return self.state.changes
+
+    def _run(self) -> None:
+        store: Callable[[list[Candidate], _WriterState], None] = self.load._store_batch
+        while True:
+            batch = self.queue.get()
+            if batch is None:
+                return
+            if self.failure is not None:
+                continue
+            try:
+                store(batch, self.state)
+            except BaseException as exc:  # handed to the caller's thread in close()/put()
+                self.failure = exc
+
+    def put(self, batch: list[Candidate]) -> None:
+        if self.thread is None:
+            self.load._store_batch(batch, self.state)
+            return
+        if self.failure is not None:
+            self.close()
+        self.queue.put(batch)
+
+    def close(self) -> None:
+        if self.thread is not None and self.thread.is_alive():
+            self.queue.put(None)
+            self.thread.join()
+        if self.failure is not None:
+            failure, self.failure = self.failure, None
+            raise failure
