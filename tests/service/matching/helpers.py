@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TypeVar
 
 import numpy as np
@@ -38,9 +38,18 @@ def proposals_for(session: Session, pledges: Mapping[K, int], requirement_id: in
                   quantity: int = 1) -> tuple[int, dict[K, int]]:
     """One proposed allocation of `quantity` from each pledge to the requirement, in one run;
     returns the run id and the proposal id per key of `pledges`."""
+    keys = list(pledges)
+    run_id, ids = proposals_of(session, [(pledges[k], requirement_id, quantity) for k in keys])
+    return run_id, dict(zip(keys, ids, strict=True))
+
+
+def proposals_of(session: Session, pairs: Sequence[tuple[int, int, int]]
+                 ) -> tuple[int, list[int]]:
+    """Proposals of (pledge id, requirement id, quantity) in one run, whatever a solve would
+    say: e.g. more than a pledge holds, as stale proposals can be."""
     run = empty_run(session)
-    out = {}
-    for key, pledge_id in pledges.items():
+    out = []
+    for pledge_id, requirement_id, quantity in pairs:
         proposal = Proposal(run_id=run.id, pledge_id=pledge_id, requirement_id=requirement_id,
                             donor_id=session.get_one(Pledge, pledge_id).donor_id,
                             quantity=quantity, priority=1, lateness_days=0, substitution=False,
@@ -48,5 +57,5 @@ def proposals_for(session: Session, pledges: Mapping[K, int], requirement_id: in
                             status=ProposalStatus.PROPOSED)
         session.add(proposal)
         session.flush()
-        out[key] = proposal.id
+        out.append(proposal.id)
     return run.id, out
