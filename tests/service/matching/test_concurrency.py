@@ -87,12 +87,12 @@ def _check_invariants(engine: Engine) -> int:
         active = (select(Allocation.pledge_id, Allocation.requirement_id, Allocation.quantity)
                   .where(Allocation.status == AllocationStatus.ACTIVE)).subquery()
         for pledge in session.scalars(select(Pledge)):
-            total = session.scalar(select(func.coalesce(func.sum(active.c.quantity), 0))
-                                   .where(active.c.pledge_id == pledge.id))
+            total = session.execute(select(func.coalesce(func.sum(active.c.quantity), 0))
+                                    .where(active.c.pledge_id == pledge.id)).scalar_one()
             assert pledge.quantity_allocated == total <= pledge.quantity
         for need in session.scalars(select(Requirement)):
-            total = session.scalar(select(func.coalesce(func.sum(active.c.quantity), 0))
-                                   .where(active.c.requirement_id == need.id))
+            total = session.execute(select(func.coalesce(func.sum(active.c.quantity), 0))
+                                    .where(active.c.requirement_id == need.id)).scalar_one()
             assert need.quantity_committed == total <= need.quantity
         approved = session.scalars(select(Proposal).where(
             Proposal.status == ProposalStatus.APPROVED)).all()
