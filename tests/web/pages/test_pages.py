@@ -17,6 +17,10 @@ from tests import factories
 from tests.factories import DAY, World
 
 Signer = Callable[[str], str]
+# Matching is internal coordination work (observers see only public records); scenarios
+# aggregate over everything one may see: analysis work, not national desks'.
+FORBIDDEN = {"observer": ("/matching", "/scenarios"), "pol": ("/scenarios",),
+             "jpn": ("/scenarios",), "ukr": ("/scenarios",)}
 PAGES = ["/", "/requirements", "/pledges", "/matching", "/logistics", "/meetings",
          "/scenarios"]
 
@@ -28,9 +32,11 @@ def test_every_page_renders_for_every_role(client: TestClient, signed_in: Signer
     signed_in(user)
     for path in PAGES:
         response = client.get(path)
-        # Matching is internal coordination work: observers see only public records.
-        expected = 403 if (user, path) == ("observer", "/matching") else 200
+        expected = 403 if path in FORBIDDEN.get(user, ()) else 200
         assert response.status_code == expected, (path, response.text[:500])
+        nav = response.text.split('class="main-nav"')[1].split("</nav>")[0]
+        for hidden in FORBIDDEN.get(user, ()):
+            assert f'href="{hidden}"' not in nav, (user, hidden)
         assert 'class="main-nav"' in response.text
         assert "Content-Security-Policy" in response.headers
         # No inline script or style: the CSP forbids them.

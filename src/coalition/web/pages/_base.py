@@ -25,6 +25,8 @@ from coalition.access.actor import Actor, actor_for_user
 from coalition.access.audit import request_id_var
 from coalition.access.labels import Role
 from coalition.errors import DomainError, ValidationFailed
+from coalition.matching import scenarios
+from coalition.matching import service as matching_service
 from coalition.web import problems
 from coalition.web import session as web_session
 from coalition.web.deps import SessionDep
@@ -106,6 +108,18 @@ def _current_user(request: Request) -> dict[str, Any] | None:
     return shown
 
 
+def _hidden_nav(request: Request) -> list[str]:
+    actor: Actor | None = getattr(request.state, "actor", None)
+    if actor is None:
+        return []
+    hidden = []
+    if not matching_service.VIEW_MATCHING.allows(actor):
+        hidden.append("matching")
+    if not scenarios.RUN_SCENARIOS.allows(actor):
+        hidden.append("scenarios")
+    return hidden
+
+
 def render(request: Request, name: str, context: Mapping[str, Any] | None = None, *,
            status_code: int = 200, headers: Mapping[str, str] | None = None) -> HTMLResponse:
     """A template with what every page needs: request, user, CSRF token, today's date."""
@@ -117,6 +131,7 @@ def render(request: Request, name: str, context: Mapping[str, Any] | None = None
         "today": dt.date.today(),
         "request_id": request_id_var.get(),
         "is_htmx": is_htmx(request),
+        "hidden_nav": _hidden_nav(request),
     }
     ctx.update(context or {})
     response = templates.TemplateResponse(request, name, ctx, status_code=status_code,
