@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import enum
 import io
 from collections import defaultdict
 from collections.abc import Callable, Iterable
@@ -288,12 +289,26 @@ def build(session: Session, *, actor: Actor, kind: ReportKind,
     return builders[kind](session, actor=actor, filters=filters)
 
 
-def table_rows(report: Report) -> list[dict[str, Any]]:
-    """The report's rows as flat JSON-ready dicts (the delivery total comes first)."""
+def _rows(report: Report) -> list[Any]:
     rows: list[Any] = list(report.rows)
     if isinstance(report, DeliveryReport):
         rows.insert(0, report.total)
-    return [r.model_dump(mode="json") for r in rows]
+    return rows
+
+
+def table_rows(report: Report) -> list[dict[str, Any]]:
+    """The report's rows as flat JSON-ready dicts (the delivery total comes first)."""
+    return [r.model_dump(mode="json") for r in _rows(report)]
+
+
+def _cell(field: str, value: Any) -> Any:
+    if value is None:
+        return ""
+    if field.endswith("_eur_cents"):
+        return from_cents(value)
+    if isinstance(value, enum.Enum):
+        return value.value
+    return value  # exact Decimals print as they are (14.50, not 14.5)
 
 
 def to_csv(report: Report) -> str:
@@ -303,9 +318,9 @@ def to_csv(report: Report) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow([f.removesuffix("_cents") for f in fields])
-    for r in table_rows(report):
-        if isinstance(report, DeliveryReport) and r["area"] is None:
-            r["area"] = "total"
-        writer.writerow(["" if r[f] is None else from_cents(r[f]) if f.endswith("_eur_cents")
-                         else r[f] for f in fields])
+    for row in _rows(report):
+        cells = [_cell(f, getattr(row, f)) for f in fields]
+        if isinstance(report, DeliveryReport) and row.area is None:
+            cells[0] = "total"
+        writer.writerow(cells)
     return out.getvalue()

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 from decimal import Decimal
 
 import pytest
@@ -260,3 +262,12 @@ def test_delivery_on_a_shipment_the_reader_may_not_see_falls_back_to_the_transit
     observer = reports.delivery(session, actor=world.actor("observer")).total
     assert observer.median_days_to_delivery == Decimal((today - factories.DAY).days).quantize(
         Decimal("0.1"))
+
+
+def test_csv_keeps_exact_decimals(ledger: Ledger, session: Session) -> None:
+    rows = list(csv.DictReader(io.StringIO(reports.to_csv(reports.donors(session,
+                                                                         actor=SYSTEM)))))
+    pol = next(r for r in rows if r["donor"] == "POL")
+    assert (pol["value_eur"], pol["share_of_gdp_pct"], pol["kind"]) == ("300000.00", "0.0300",
+                                                                         "state")
+    assert pol["gdp_eur"] == "1000000000.00"
