@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Collection, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -53,41 +53,41 @@ def apply(session: Session, *, actor: Actor, deltas: Mapping[int, tuple[int, int
     counters = ("int8", "int8", "int8")
     _bulk.update_rows(session, "allocations", ("id", "quantity_shipped", "quantity_delivered"),
                       sorted((a, s, d) for a, (s, d) in changed.items()), counters, add=True)
-    _bulk.update_rows(session, "pledges", ("id", "quantity_shipped", "quantity_delivered"),
-                      sorted((p, s, d) for p, (s, d) in by_pledge.items()), counters, add=True,
-                      touch="updated_at", now=now)
     _bulk.update_rows(session, "requirements",
                       ("id", "quantity_in_transit", "quantity_delivered"),
                       sorted((r, t, d) for r, (t, d) in by_requirement.items()), counters,
                       add=True, touch="updated_at", now=now)
-    return len(changed), advance_pledges(session, actor=actor, pledge_ids=by_pledge.keys(),
-                                         reason=reason, now=now)
+    return len(changed), _pledges(session, actor=actor, deltas=by_pledge, reason=reason,
+                                  now=now)
 
 
-def advance_pledges(session: Session, *, actor: Actor, pledge_ids: Collection[int],
-                    reason: str, now: dt.datetime) -> int:
-    """Moves each pledge to where its quantities now say, by the lifecycle's own rules
-    (`status_for_quantities`, `path_to`, `check`), each step appended to its history."""
+def _pledges(session: Session, *, actor: Actor, deltas: Mapping[int, list[int]],
+             reason: str, now: dt.datetime) -> int:
+    """Adds the deltas to each pledge and moves it to where its quantities now say, by the
+    lifecycle's own rules (`status_for_quantities`, `path_to`, `check`), each step appended
+    to its history: one read and one write of each pledge, counters and status together."""
     history: list[tuple[object, ...]] = []
-    statuses: list[tuple[int, str]] = []
+    updates: list[tuple[object, ...]] = []
     for row in _bulk.fetch_in(session, select(
             Pledge.id, Pledge.status, Pledge.quantity, Pledge.quantity_allocated,
-            Pledge.quantity_shipped, Pledge.quantity_delivered), Pledge.id, pledge_ids):
+            Pledge.quantity_shipped, Pledge.quantity_delivered)
+            .order_by(Pledge.id).with_for_update(of=Pledge), Pledge.id, deltas):
+        shipped, delivered = deltas[row.id]
         # A transient copy for the rules to read; never added to the session.
         pledge = Pledge(id=row.id, status=row.status, quantity=row.quantity,
                         quantity_allocated=row.quantity_allocated,
-                        quantity_shipped=row.quantity_shipped,
-                        quantity_delivered=row.quantity_delivered)
-        steps = lifecycle.path_to(pledge, lifecycle.status_for_quantities(pledge))
-        for step in steps:
+                        quantity_shipped=row.quantity_shipped + shipped,
+                        quantity_delivered=row.quantity_delivered + delivered)
+        for step in lifecycle.path_to(pledge, lifecycle.status_for_quantities(pledge)):
             lifecycle.check(pledge, step)
             history.append((pledge.id, pledge.status.value, step.value, now, actor.label,
                             reason))
             pledge.status = step
-        if steps:
-            statuses.append((pledge.id, pledge.status.value))
+        updates.append((pledge.id, pledge.quantity_shipped, pledge.quantity_delivered,
+                        pledge.status.value))
+    _bulk.update_rows(session, Pledge.__tablename__,
+                      ("id", "quantity_shipped", "quantity_delivered", "status"), updates,
+                      ("int8", "int8", "int8", "text"), touch="updated_at", now=now)
     _bulk.insert_rows(session, PledgeTransition.__tablename__, _HISTORY, history,
                       ("int8", "text", "text", "timestamptz", "text", "text"))
-    _bulk.update_rows(session, Pledge.__tablename__, ("id", "status"), sorted(statuses),
-                      ("int8", "text"), touch="updated_at", now=now)
     return len(history)

@@ -96,7 +96,7 @@ def upgrade() -> None:
     sa.Column('first_received_at', coalition.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('last_received_at', coalition.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('cancelled_at', coalition.db.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('position_site_id', sa.BigInteger().with_variant(sa.BIGINT(), 'postgresql').with_variant(sa.INTEGER(), 'sqlite'), nullable=True),
+    sa.Column('position_site_id', sa.BigInteger(), nullable=True),
     sa.Column('position_kind', sa.Enum('planned', 'dispatched', 'arrived_at_hub', 'departed_hub', 'handed_over', 'received', 'cancelled', name='position_kind', native_enum=False, length=32), nullable=True),
     sa.Column('position_at', coalition.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('position_event', sa.String(length=80).with_variant(sa.String(length=80, collation='C'), 'postgresql'), nullable=True),
@@ -108,17 +108,16 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['donor_id'], ['participants.id'], name=op.f('fk_shipments_donor_id_participants')),
     sa.ForeignKeyConstraint(['format_id'], ['formats.id'], name=op.f('fk_shipments_format_id_formats')),
     sa.ForeignKeyConstraint(['origin_site_id'], ['sites.id'], name=op.f('fk_shipments_origin_site_id_sites')),
-    sa.ForeignKeyConstraint(['position_site_id'], ['sites.id'], name=op.f('fk_shipments_position_site_id_sites')),
     sa.ForeignKeyConstraint(['recipient_id'], ['participants.id'], name=op.f('fk_shipments_recipient_id_participants')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_shipments')),
-    sa.UniqueConstraint('reference', name=op.f('uq_shipments_reference'))
+    sa.UniqueConstraint('reference', name=op.f('uq_shipments_reference')),
+    postgresql_with={'fillfactor': 80}
     )
     with op.batch_alter_table('shipments', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_shipments_donor_id'), ['donor_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_shipments_format_id'), ['format_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_shipments_planned_arrival'), ['planned_arrival'], unique=False)
         batch_op.create_index(batch_op.f('ix_shipments_recipient_id'), ['recipient_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_shipments_status'), ['status'], unique=False)
 
     op.create_table('shipment_legs',
     sa.Column('id', sa.BigInteger().with_variant(sa.BIGINT(), 'postgresql').with_variant(sa.INTEGER(), 'sqlite'), nullable=False),
@@ -150,7 +149,8 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['allocation_id'], ['allocations.id'], name=op.f('fk_shipment_lines_allocation_id_allocations')),
     sa.ForeignKeyConstraint(['shipment_id'], ['shipments.id'], name=op.f('fk_shipment_lines_shipment_id_shipments')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_shipment_lines')),
-    sa.UniqueConstraint('shipment_id', 'allocation_id', name=op.f('uq_shipment_lines_shipment_id_allocation_id'))
+    sa.UniqueConstraint('shipment_id', 'allocation_id', name=op.f('uq_shipment_lines_shipment_id_allocation_id')),
+    postgresql_with={'fillfactor': 80}
     )
     with op.batch_alter_table('shipment_lines', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_shipment_lines_allocation_id'), ['allocation_id'], unique=False)
@@ -169,7 +169,6 @@ def downgrade() -> None:
 
     op.drop_table('shipment_legs')
     with op.batch_alter_table('shipments', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_shipments_status'))
         batch_op.drop_index(batch_op.f('ix_shipments_recipient_id'))
         batch_op.drop_index(batch_op.f('ix_shipments_planned_arrival'))
         batch_op.drop_index(batch_op.f('ix_shipments_format_id'))
