@@ -220,7 +220,8 @@ class PledgeRow:
     funding: str
     available_from: dt.date
     releasability: str
-    status: str
+    # None: announced for a new pledge, unchanged for an existing one.
+    status: str | None
     announced_on: dt.date
     format: str | None
     parent_external_id: str | None
@@ -279,7 +280,8 @@ PLEDGES: ResourceSpec[PledgeRow] = ResourceSpec(
         Column("available_from", IsoDate(), example="2024-03-01",
                description="blank: announced_on"),
         _releasability_column(),
-        Column("status", Choice(PLEDGE_STATUSES), default="announced", example="announced"),
+        Column("status", Choice(PLEDGE_STATUSES), example="announced",
+               description="blank: announced for a new pledge, unchanged for an existing one"),
         Column("announced_on", IsoDate(), required=True, example="2024-02-14"),
         Column("format", _FORMAT_CODE, lookup="format_code", example="UDCG",
                description="meeting format the pledge was made in"),

@@ -53,8 +53,9 @@ def test_pledge_defaults_follow_the_announcement() -> None:
     assert pledge.amount == Decimal("4200000.00")
     assert pledge.fx_rate_to_eur == Decimal(1)
     assert pledge.fx_date == pledge.available_from == dt.date(2024, 2, 14)
+    # A blank status leaves an existing pledge's status alone; a new one starts announced.
     assert (pledge.funding, pledge.status, pledge.releasability) == (
-        "stock_donation", "announced", "COALITION")
+        "stock_donation", None, "COALITION")
     assert pledge.notes == ""
     assert pledge.parent_external_id is None
 

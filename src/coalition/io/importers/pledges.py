@@ -121,9 +121,9 @@ class PledgeLoad:
         self.now = utcnow()
         self.reason = f"imported from {source}"
         self.donors = {code: (pid, donor) for code, pid, donor in session.execute(
-            select(Participant.code, Participant.id, Participant.is_donor)).tuples()}
-        self.items = dict(session.execute(select(ItemType.code, ItemType.id)).tuples().all())
-        self.formats = dict(session.execute(select(Format.code, Format.id)).tuples().all())
+            select(Participant.code, Participant.id, Participant.is_donor))}
+        self.items = dict(session.execute(select(ItemType.code, ItemType.id)).all())
+        self.formats = dict(session.execute(select(Format.code, Format.id)).all())
         self.default_format = self.formats.get(DEFAULT_FORMAT)
         self.own_nation = actor.participant_id if actor.role is Role.NATIONAL else None
         session.flush()

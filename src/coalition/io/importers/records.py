@@ -94,7 +94,7 @@ class CatalogHandler:
     def __init__(self, session: Session, actor: Actor) -> None:
         self.session = session
         self.actor = actor
-        self._categories = dict(session.execute(select(Category.code, Category.id)).tuples().all())
+        self._categories = dict(session.execute(select(Category.code, Category.id)).all())
 
     def lookups(self) -> Mapping[str, Lookup]:
         return {"category_code": self._categories.__contains__}
@@ -136,9 +136,9 @@ class RequirementHandler:
         self.session = session
         self.actor = actor
         self._participants = dict(
-            session.execute(select(Participant.code, Participant.id)).tuples().all())
-        self._items = dict(session.execute(select(ItemType.code, ItemType.id)).tuples().all())
-        self._formats = dict(session.execute(select(Format.code, Format.id)).tuples().all())
+            session.execute(select(Participant.code, Participant.id)).all())
+        self._items = dict(session.execute(select(ItemType.code, ItemType.id)).all())
+        self._formats = dict(session.execute(select(Format.code, Format.id)).all())
         self._format_codes = {v: k for k, v in self._formats.items()}
 
     def lookups(self) -> Mapping[str, Lookup]:
