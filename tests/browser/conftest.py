@@ -1,14 +1,18 @@
 """Browser fixtures: the demo in a fresh SQLite file, served by uvicorn on a free local port,
 driven by Debian's Chromium through Playwright (no browser is ever downloaded).
 
-Each test gets its own browser context, a screenshot helper writing to
+The demo database is built once per state of the sources (see `_demo_database`). Each test
+gets its own browser context, a screenshot helper writing to
 test-output/screenshots/, and a console watcher: any console error or uncaught exception
 fails the test, except the ones a test declares as expected (a 422 for a form with errors).
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -32,6 +36,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 PASSWORD = "browser-tests-demo-password"
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "test-output" / "screenshots"
+DEMO_CACHE = ROOT / "test-output" / "demo-cache"
 
 pytestmark = pytest.mark.browser
 
@@ -50,19 +55,51 @@ class Server:
     database_url: str
 
 
+def _source_digest() -> str:
+    """Of everything that shapes the demo database: code, migrations, reference data, and
+    today's date (the demo's calendar is relative to it)."""
+    digest = hashlib.sha256(f"{PASSWORD} {dt.date.today().isoformat()}".encode())
+    package = ROOT / "src" / "coalition"
+    for path in sorted(package.rglob("*")):
+        if path.is_file() and path.suffix in {".py", ".csv", ".json", ".md", ".mako"}:
+            digest.update(str(path.relative_to(package)).encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def _demo_database(target: Path) -> None:
+    """A freshly loaded demo at `target`. Loading takes half a minute of CPU, so the result is
+    kept under test-output/ by a digest of the sources and copied for later runs."""
+    cached = DEMO_CACHE / f"demo-{_source_digest()}.db"
+    if not cached.exists():
+        DEMO_CACHE.mkdir(parents=True, exist_ok=True)
+        building = cached.with_suffix(f".{os.getpid()}.tmp")
+        engine = make_engine(f"sqlite:///{building}")
+        with engine.begin() as conn:
+            migrate.upgrade(connection=conn)
+        os.environ["COALITION_DEMO_PASSWORD"] = PASSWORD
+        try:
+            loader.load(engine=engine, show_progress=False)
+        finally:
+            del os.environ["COALITION_DEMO_PASSWORD"]
+        with engine.begin() as conn:  # one self-contained file: no -wal beside it
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        engine.dispose()
+        os.replace(building, cached)  # atomic: a parallel worker never sees half a file
+        for stale in DEMO_CACHE.glob("demo-*.db"):
+            if stale != cached:
+                stale.unlink(missing_ok=True)
+    shutil.copyfile(cached, target)
+
+
 @pytest.fixture(scope="session")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     if not CHROMIUM.exists():
         pytest.skip("Debian's Chromium is not installed (make test installs it)")
-    database_url = f"sqlite:///{tmp_path_factory.mktemp('browser') / 'demo.db'}"
+    path = tmp_path_factory.mktemp("browser") / "demo.db"
+    _demo_database(path)
+    database_url = f"sqlite:///{path}"
     engine = make_engine(database_url)
-    with engine.begin() as conn:
-        migrate.upgrade(connection=conn)
-    os.environ["COALITION_DEMO_PASSWORD"] = PASSWORD
-    try:
-        loader.load(engine=engine, show_progress=False)
-    finally:
-        del os.environ["COALITION_DEMO_PASSWORD"]
     port = _free_port()
     env = {**os.environ, "COALITION_DATABASE_URL": database_url,
            "COALITION_SECRET_KEY": "browser-test-secret-key-0123456789"}
