@@ -48,7 +48,11 @@ class Handler(Protocol[R_contra]):
 
     def lookups(self) -> Mapping[str, Lookup]: ...
 
-    def apply(self, number: int, record: R_contra, present: frozenset[str]) -> Outcome: ...
+    def apply(self, number: int, record: R_contra, present: frozenset[str], *,
+              write: bool) -> Outcome:
+        """Compare the row with the stored record and, with `write`, create or update it
+        through the service; raise `Refused` for a row that may not be applied."""
+        ...
 
 
 def unchangeable(number: int, column: str, now: object, wanted: object,
@@ -64,6 +68,8 @@ def declared_columns(spec: ResourceSpec[Any]) -> tuple[Column, ...]:
 
 
 class RecordImport(Generic[R]):
+    """Validates every row and applies each through its handler, in one savepoint."""
+
     def __init__(self, session: Session, *, actor: Actor, spec: ResourceSpec[R],
                  handler: Handler[R], max_errors: int, progress: Progress | None) -> None:
         self.session = session
@@ -90,10 +96,10 @@ class RecordImport(Generic[R]):
                 if pending >= _PROGRESS_EVERY and self.progress is not None:
                     self.progress(pending)
                     pending = 0
-                if limit or validator.errors:
-                    continue  # something failed: validate the rest, write nothing more
+                # After the first refusal the rest is checked, not written.
+                write = not (limit or validator.errors)
                 try:
-                    outcome = self.handler.apply(number, record, present)
+                    outcome = self.handler.apply(number, record, present, write=write)
                 except Refused as refused:
                     limit.extend(refused.errors)
                 except Forbidden:
@@ -102,12 +108,10 @@ class RecordImport(Generic[R]):
                     limit.extend(row_errors_from(exc, number, (c.name for c in spec.columns),
                                                  spec.key or spec.columns[0].name))
                 else:
-                    if outcome == "created":
-                        report.created += 1
-                    elif outcome == "updated":
-                        report.updated += 1
-                    else:
-                        report.unchanged += 1
+                    if write:
+                        report.created += outcome == "created"
+                        report.updated += outcome == "updated"
+                        report.unchanged += outcome == "unchanged"
                 if len(limit.errors) + len(validator.errors) >= self.max_errors:
                     break
         if self.progress is not None and pending:

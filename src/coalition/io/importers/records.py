@@ -64,7 +64,8 @@ class ParticipantHandler:
     def lookups(self) -> Mapping[str, Lookup]:
         return {}
 
-    def apply(self, number: int, row: ParticipantRow, present: frozenset[str]) -> Outcome:
+    def apply(self, number: int, row: ParticipantRow, present: frozenset[str], *,
+              write: bool) -> Outcome:
         fields = {
             "name": row.name, "nato_member_since": row.nato_member_since,
             "eu_member_since": row.eu_member_since, "eu_member_until": row.eu_member_until,
@@ -73,6 +74,8 @@ class ParticipantHandler:
         }
         current = self.session.scalar(select(Participant).where(Participant.code == row.code))
         if current is None:
+            if not write:
+                return "created"
             registry_service.create_participant(self.session, actor=self.actor,
                                                 data=ParticipantCreate(
                                                     code=row.code,
@@ -83,8 +86,10 @@ class ParticipantHandler:
         changes = _changes(current, fields, present)
         if not changes:
             return "unchanged"
-        registry_service.update_participant(self.session, actor=self.actor, code=row.code,
-                                            data=ParticipantUpdate(**changes))
+        if write:
+                registry_service.update_participant(self.session, actor=self.actor,
+                                                    code=row.code,
+                                                    data=ParticipantUpdate(**changes))
         return "updated"
 
 
@@ -99,10 +104,13 @@ class CatalogHandler:
     def lookups(self) -> Mapping[str, Lookup]:
         return {"category_code": self._categories.__contains__}
 
-    def apply(self, number: int, row: ItemTypeRow, present: frozenset[str]) -> Outcome:
+    def apply(self, number: int, row: ItemTypeRow, present: frozenset[str], *,
+              write: bool) -> Outcome:
         current = self.session.scalar(select(ItemType).where(ItemType.code == row.code))
         area = CapabilityArea(row.capability_area)
         if current is None:
+            if not write:
+                return "created"
             catalog_service.create_item_type(self.session, actor=self.actor, data=ItemTypeCreate(
                 code=row.code, name=row.name, unit=row.unit, unit_value_eur=row.unit_value_eur,
                 capability_area=area, compatibility_group=row.compatibility_group,
@@ -124,8 +132,9 @@ class CatalogHandler:
                 changes["unit_value_eur"] = row.unit_value_eur
         if not changes:
             return "unchanged"
-        catalog_service.update_item_type(self.session, actor=self.actor, code=row.code,
-                                         data=ItemTypeUpdate(**changes))
+        if write:
+            catalog_service.update_item_type(self.session, actor=self.actor, code=row.code,
+                                             data=ItemTypeUpdate(**changes))
         return "updated"
 
 
@@ -146,11 +155,14 @@ class RequirementHandler:
                 "item_type": self._items.__contains__,
                 "format_code": self._formats.__contains__}
 
-    def apply(self, number: int, row: RequirementRow, present: frozenset[str]) -> Outcome:
+    def apply(self, number: int, row: RequirementRow, present: frozenset[str], *,
+              write: bool) -> Outcome:
         area = CapabilityArea(row.capability_area) if row.capability_area else None
         current = self.session.scalar(select(Requirement)
                                       .where(Requirement.reference == row.reference))
         if current is None:
+            if not write:
+                return "created"
             requirement_service.create_requirement(self.session, actor=self.actor,
                                                    data=RequirementCreate(
                 reference=row.reference, recipient=row.recipient, item_type=row.item_type,
@@ -184,7 +196,8 @@ class RequirementHandler:
         }, present)
         if not changes:
             return "unchanged"
-        requirement_service.update_requirement(self.session, actor=self.actor,
-                                               requirement_id=current.id,
-                                               data=RequirementUpdate(**changes))
+        if write:
+            requirement_service.update_requirement(self.session, actor=self.actor,
+                                                   requirement_id=current.id,
+                                                   data=RequirementUpdate(**changes))
         return "updated"
