@@ -52,6 +52,7 @@ from ortools.graph.python import min_cost_flow
 
 from coalition.matching.arcs import CompatibleArcs, build_compatible_arcs, match_key
 from coalition.matching.arrays import (
+    BoolArray,
     ExcludedPairs,
     Int64Array,
     PledgeArrays,
@@ -72,6 +73,8 @@ _INT64_MAX: Final = np.iinfo(np.int64).max
 #: Compatibility keys are independent problems; small ones are packed into solver calls of
 #: about this many arcs so that per-call overhead stays negligible.
 BATCH_ARCS: Final = 128
+#: Delay-cost thresholds tried per requirement by `dominated_arcs` (days, or weighted days).
+PRUNE_THRESHOLDS: Final = (1, 8, 31, 91, 181, 366, 731)
 
 
 class SolverFailed(RuntimeError):
@@ -272,6 +275,68 @@ def build_networks(
     return networks
 
 
+def dominated_arcs(
+    requirements: RequirementArrays,
+    pledges: PledgeArrays,
+    arcs: CompatibleArcs,
+    costs: TierCosts,
+) -> BoolArray:
+    """Arcs that no optimal matching uses, so the solver need not see them.
+
+    For a requirement r, take a threshold T such that its arcs of delay cost below T come from
+    pledges holding together at least D, the whole remaining need of r's compatibility key.
+    Then no optimum sends anything over an arc of r with delay cost >= T: if one sent x > 0,
+    the pledges of the cheaper arcs would carry at most D - x in all (every unit of the key
+    ends in one of its needs), so one of them has quantity to spare; moving units from the
+    expensive arc to that pledge's arc into r keeps every quantity met (tier 1), and lowers
+    the per-unit cost ``W2 * delay + split``, since ``split < W2`` and the delay falls by at
+    least one. That contradicts optimality, so the optima of the pruned network are exactly
+    those of the full one (same objective on all three tiers).
+
+    Ample supply prunes most late and substitute arcs; scarce supply prunes nothing. Costs
+    O(arcs): one histogram of delay buckets per requirement, no sort.
+    """
+    n_req = len(requirements)
+    thresholds = np.asarray(PRUNE_THRESHOLDS, np.int64)
+    if not len(arcs) or not n_req:
+        return np.zeros(len(arcs), np.bool_)
+    key = match_key(requirements.item_type, requirements.compat_group)
+    key_row = np.unique(key, return_inverse=True)[1].reshape(-1)
+    key_need = np.bincount(key_row, weights=requirements.quantity)[key_row]
+    # bucket b: delay in [T[b-1], T[b]); an arc has delay < T[k] iff its bucket <= k.
+    n_buckets = len(thresholds) + 1
+    bucket = np.searchsorted(thresholds, costs.delay, side="right")
+    supply = np.bincount(
+        arcs.requirement * n_buckets + bucket,
+        weights=pledges.quantity[arcs.pledge],
+        minlength=n_req * n_buckets,
+    ).reshape(n_req, n_buckets)
+    enough = np.cumsum(supply, axis=1)[:, : len(thresholds)] >= key_need[:, None]
+    # First (smallest) threshold that suffices, or n_buckets when none does (keep all).
+    first = np.where(enough.any(axis=1), enough.argmax(axis=1), n_buckets)
+    return np.asarray(bucket > first[arcs.requirement], dtype=np.bool_)
+
+
+def _without(arcs: CompatibleArcs, costs: TierCosts, drop: BoolArray
+             ) -> tuple[CompatibleArcs, TierCosts, Int64Array]:
+    """The arcs (and their costs) not dropped, still grouped by requirement, and their index
+    in the full arrays."""
+    keep = np.flatnonzero(~drop)
+    count = arcs.requirement_count - np.bincount(arcs.requirement[drop],
+                                                 minlength=len(arcs.requirement_count))
+    served = np.flatnonzero(arcs.requirement_count > 0)
+    served = served[np.argsort(arcs.requirement_start[served], kind="stable")]
+    start = np.zeros(len(count), np.int64)
+    start[served] = np.cumsum(count[served]) - count[served]
+    kept = CompatibleArcs(
+        pledge=arcs.pledge[keep], requirement=arcs.requirement[keep],
+        lateness=arcs.lateness[keep], substitution=arcs.substitution[keep],
+        requirement_start=start, requirement_count=count, excluded=arcs.excluded,
+        too_late=arcs.too_late,
+    )
+    return kept, TierCosts(costs.value, costs.delay[keep], costs.split[keep]), keep
+
+
 def solve_network(network: FlowNetwork) -> Int64Array:
     """Flow on every arc of an optimal solution (the bare OR-Tools call)."""
     solver = min_cost_flow.SimpleMinCostFlow()
@@ -293,17 +358,37 @@ def solve_networks(networks: list[FlowNetwork], n_arcs: int) -> Int64Array:
     return flow
 
 
+def solver_networks(
+    requirements: RequirementArrays,
+    pledges: PledgeArrays,
+    arcs: CompatibleArcs,
+    costs: TierCosts,
+    *,
+    prune: bool = True,
+) -> tuple[list[FlowNetwork], Int64Array | None]:
+    """The networks `match` solves: without `dominated_arcs` when `prune`; the second value
+    maps their pair arcs back to `arcs` (None: all arcs, in order)."""
+    if prune:
+        drop = dominated_arcs(requirements, pledges, arcs, costs)
+        if drop.any():
+            kept, kept_costs, index = _without(arcs, costs, drop)
+            return build_networks(requirements, pledges, kept, kept_costs), index
+    return build_networks(requirements, pledges, arcs, costs), None
+
+
 def match(
     requirements: RequirementArrays,
     pledges: PledgeArrays,
     *,
     excluded: ExcludedPairs | None = None,
     policy: MatchPolicy | None = None,
+    prune: bool = True,
 ) -> MatchResult:
     """Propose the allocation that is optimal for the three-tier objective.
 
     Every pledge is committed at most up to its quantity and every requirement served at most
-    up to its remaining need; only compatible, non-excluded pairs are used.
+    up to its remaining need; only compatible, non-excluded pairs are used. `prune=False`
+    hands the solver every compatible arc (same optimum, see `dominated_arcs`; for checks).
     """
     policy = policy or MatchPolicy()
     excluded = excluded if excluded is not None else ExcludedPairs.empty()
@@ -312,9 +397,13 @@ def match(
         requirements, pledges, excluded=excluded, max_lateness_days=policy.max_lateness_days
     )
     costs = tier_costs(requirements, pledges, arcs, policy)
-    networks = build_networks(requirements, pledges, arcs, costs)
+    networks, index = solver_networks(requirements, pledges, arcs, costs, prune=prune)
     built = time.perf_counter()
-    flow = solve_networks(networks, len(arcs))
+    if index is None:
+        flow = solve_networks(networks, len(arcs))
+    else:
+        flow = np.zeros(len(arcs), np.int64)
+        flow[index] = solve_networks(networks, len(index))
     solved = time.perf_counter()
     proposals = proposals_from_flow(requirements, pledges, arcs, flow)
     objective = evaluate(requirements, pledges, arcs, costs, flow)

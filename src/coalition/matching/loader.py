@@ -10,13 +10,17 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-from collections.abc import Collection, Sequence
+import zlib
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from sqlalchemy import ColumnElement, Select, select, true
+from sqlalchemy import ColumnElement, Integer, Select, select, true
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
 
 from coalition.access.actor import Actor
 from coalition.access.visibility import visibility_clause
@@ -45,27 +49,37 @@ def day_number(value: dt.date) -> int:
     return (value - EPOCH).days
 
 
-def day_numbers(values: Sequence[Any]) -> Int64Array:
-    """Dates (or ISO strings) as day numbers since `EPOCH`, vectorised by numpy."""
-    if not len(values):
-        return np.empty(0, np.int64)
-    return np.asarray(np.array(values, dtype="datetime64[D]").astype(np.int64), dtype=np.int64)
+class day_number_of(FunctionElement[int]):
+    """A DATE column as days since `EPOCH`, computed by the database: parsing 100,000 dates
+    in Python would cost more than fetching them."""
+
+    type = Integer()
+    inherit_cache = True
+    name = "day_number_of"
+
+
+@compiles(day_number_of, "sqlite")
+def _day_number_sqlite(element: day_number_of, compiler: SQLCompiler, **kw: Any) -> str:
+    # julianday() of a date is the Julian day at midnight: exact in a double.
+    return f"CAST(julianday({compiler.process(element.clauses, **kw)}) - 2440587.5 AS INTEGER)"
+
+
+@compiles(day_number_of, "postgresql")
+def _day_number_postgresql(element: day_number_of, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"({compiler.process(element.clauses, **kw)} - DATE '1970-01-01')"
 
 
 AnySelect = Select[*tuple[Any, ...]]
 
 
-def columns(session: Session, stmt: AnySelect, *, dates: Collection[int] = ()
-            ) -> list[Int64Array]:
-    """Each selected column as an int64 vector (columns at positions `dates` as day numbers)."""
+def columns(session: Session, stmt: AnySelect) -> list[Int64Array]:
+    """Each selected (integer) column as an int64 vector."""
     rows = session.execute(stmt).all()
     width = len(stmt.selected_columns)
-    if not rows:
-        return [np.empty(0, np.int64) for _ in range(width)]
-    out = []
-    for position, values in enumerate(zip(*rows, strict=True)):
-        out.append(day_numbers(values) if position in dates else np.array(values, np.int64))
-    return out
+    record = np.dtype([(f"c{i}", np.int64) for i in range(width)])
+    # fromiter into a record array transposes 100,000 rows about 3x faster than zip(*rows).
+    table = np.fromiter((tuple(row) for row in rows), dtype=record, count=len(rows))
+    return [np.ascontiguousarray(table[f"c{i}"]) for i in range(width)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,12 +132,12 @@ def load_requirements(session: Session, *, actor: Actor, items: ItemTable,
     """Open requirements the actor may see, with what is still uncommitted as quantity."""
     stmt: AnySelect = select(
         Requirement.id, Requirement.quantity - Requirement.quantity_committed,
-        Requirement.priority, Requirement.needed_by, Requirement.item_type_id,
+        Requirement.priority, day_number_of(Requirement.needed_by), Requirement.item_type_id,
     ).where(Requirement.status.in_(OPEN_STATUSES),
             Requirement.quantity > Requirement.quantity_committed,
             _only_types(Requirement.item_type_id, item_type_ids),
             visibility_clause(actor, Requirement))
-    ids, quantity, priority, needed_by, item_type = columns(session, stmt, dates={3})
+    ids, quantity, priority, needed_by, item_type = columns(session, stmt)
     return RequirementArrays(ids, quantity, priority, needed_by, item_type,
                              items.group[item_type])
 
@@ -132,12 +146,12 @@ def load_pledges(session: Session, *, actor: Actor, items: ItemTable,
                  item_type_ids: Collection[int] | None = None) -> PledgeArrays:
     """Allocatable pledges the actor may see, with their uncommitted quantity."""
     stmt: AnySelect = select(
-        Pledge.id, Pledge.quantity - Pledge.quantity_allocated, Pledge.available_from,
-        Pledge.item_type_id, Pledge.donor_id,
+        Pledge.id, Pledge.quantity - Pledge.quantity_allocated,
+        day_number_of(Pledge.available_from), Pledge.item_type_id, Pledge.donor_id,
     ).where(Pledge.status.in_(sorted(lifecycle.ALLOCATABLE)),
             Pledge.quantity > Pledge.quantity_allocated,
             _only_types(Pledge.item_type_id, item_type_ids), visibility_clause(actor, Pledge))
-    ids, quantity, available_from, item_type, donor = columns(session, stmt, dates={2})
+    ids, quantity, available_from, item_type, donor = columns(session, stmt)
     return PledgeArrays(ids, quantity, available_from, item_type, items.group[item_type], donor)
 
 
@@ -195,18 +209,20 @@ def _narrow(values: Int64Array) -> Any:
 
 def pack(requirements: RequirementArrays, pledges: PledgeArrays,
          excluded: ExcludedPairs) -> bytes:
-    """The engine's inputs as compressed .npz bytes (int32 wherever the values fit)."""
+    """The engine's inputs as zlib-compressed .npz bytes (int32 wherever the values fit).
+
+    zlib level 1: a tenth of the time of numpy's default compression, nearly as small."""
     arrays = {f"r_{name}": _narrow(getattr(requirements, name)) for name in _REQ_FIELDS}
     arrays |= {f"p_{name}": _narrow(getattr(pledges, name)) for name in _PLEDGE_FIELDS}
     arrays |= {"x_pledge_id": _narrow(excluded.pledge_id),
                "x_requirement_id": _narrow(excluded.requirement_id)}
     buffer = io.BytesIO()
-    np.savez_compressed(buffer, **arrays)
-    return buffer.getvalue()
+    np.savez(buffer, **arrays)
+    return zlib.compress(buffer.getvalue(), 1)
 
 
 def unpack(blob: bytes) -> tuple[RequirementArrays, PledgeArrays, ExcludedPairs]:
-    with np.load(io.BytesIO(blob), allow_pickle=False) as data:
+    with np.load(io.BytesIO(zlib.decompress(blob)), allow_pickle=False) as data:
         return (
             RequirementArrays(*(data[f"r_{name}"] for name in _REQ_FIELDS)),
             PledgeArrays(*(data[f"p_{name}"] for name in _PLEDGE_FIELDS)),

@@ -113,13 +113,12 @@ def load(session: Session, *, actor: Actor, policy: MatchPolicy | None = None) -
     items = loader.load_items(session)
     req_stmt = select(
         Requirement.id, Requirement.quantity - Requirement.quantity_committed,
-        Requirement.priority, Requirement.needed_by, Requirement.item_type_id,
-        Requirement.quantity_committed,
+        Requirement.priority, loader.day_number_of(Requirement.needed_by),
+        Requirement.item_type_id, Requirement.quantity_committed,
     ).where(Requirement.status != RequirementStatus.WITHDRAWN,
             Requirement.quantity > Requirement.quantity_delivered,
             visibility_clause(actor, Requirement)).order_by(Requirement.id)
-    r_id, r_qty, r_prio, r_needed, r_type, r_committed = loader.columns(session, req_stmt,
-                                                                        dates={3})
+    r_id, r_qty, r_prio, r_needed, r_type, r_committed = loader.columns(session, req_stmt)
     labels = session.execute(select(Requirement.id, Requirement.reference,
                                     Requirement.capability_area)
                              .where(Requirement.id.in_(select(req_stmt.subquery().c.id)))
@@ -129,19 +128,18 @@ def load(session: Session, *, actor: Actor, policy: MatchPolicy | None = None) -
                                      items.group[r_type])
     pledges = loader.load_pledges(session, actor=actor, items=items)
     o_donor, o_available, o_type, o_units = loader.columns(session, select(
-        Pledge.donor_id, Pledge.available_from, Pledge.item_type_id,
+        Pledge.donor_id, loader.day_number_of(Pledge.available_from), Pledge.item_type_id,
         Pledge.quantity - Pledge.quantity_delivered,
     ).where(Pledge.status.in_(UNDELIVERED), Pledge.quantity > Pledge.quantity_delivered,
-            visibility_clause(actor, Pledge)), dates={1})
+            visibility_clause(actor, Pledge)))
     a_donor, a_available, a_requirement, a_undelivered = loader.columns(session, select(
-        Pledge.donor_id, Pledge.available_from, Allocation.requirement_id,
+        Pledge.donor_id, loader.day_number_of(Pledge.available_from), Allocation.requirement_id,
         Allocation.quantity - Allocation.quantity_delivered,
     ).join(Pledge, Pledge.id == Allocation.pledge_id)
         .join(Requirement, Requirement.id == Allocation.requirement_id)
         .where(Allocation.status == AllocationStatus.ACTIVE,
                Allocation.quantity > Allocation.quantity_delivered,
-               visibility_clause(actor, Pledge), visibility_clause(actor, Requirement)),
-        dates={1})
+               visibility_clause(actor, Pledge), visibility_clause(actor, Requirement)))
     h_donor, h_category, h_count = loader.columns(session, select(
         Pledge.donor_id, ItemType.category_id, func.count(),
     ).join(ItemType, ItemType.id == Pledge.item_type_id)

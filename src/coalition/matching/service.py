@@ -9,6 +9,7 @@ over-commit a pledge or a requirement). A declined pair is never proposed again.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import time
 from collections.abc import Sequence
@@ -16,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 import numpy as np
-from sqlalchemy import CursorResult, Select, func, insert, select, update
+from sqlalchemy import CursorResult, Select, func, select, update
 from sqlalchemy.orm import Session
 
 from coalition.access import audit
@@ -168,28 +169,52 @@ def _supersede(session: Session, *, actor: Actor, run_id: int) -> int:
     return int(cast(CursorResult[Any], done).rowcount)
 
 
+_PROPOSAL_COLUMNS = ("run_id", "pledge_id", "requirement_id", "donor_id", "quantity",
+                     "priority", "lateness_days", "substitution", "reason_code", "reason_text",
+                     "status")
+
+
 def _store_proposals(session: Session, *, run_id: int, result: MatchResult) -> str:
-    """One bulk INSERT of every proposal; returns the SHA-256 of (pledge, need, quantity)."""
+    """Every proposal in one bulk write; returns the SHA-256 of (pledge, need, quantity)."""
     props = result.proposals
     columns = (props.pledge_id.tolist(), props.requirement_id.tolist(), props.donor.tolist(),
                props.quantity.tolist(), props.priority.tolist(),
                props.lateness_days.tolist(), props.substitution.tolist())
-    rows = []
-    for pledge_id, requirement_id, donor, quantity, priority, late, sub in zip(*columns,
-                                                                               strict=True):
-        reason = _reason(priority, late, sub)
-        rows.append({"run_id": run_id, "pledge_id": pledge_id, "requirement_id": requirement_id,
-                     "donor_id": donor, "quantity": quantity, "priority": priority,
-                     "lateness_days": late, "substitution": sub, "reason_code": reason[0],
-                     "reason_text": reason[1], "status": ProposalStatus.PROPOSED})
-    if rows:
-        session.execute(insert(Proposal), rows)
+    proposed = ProposalStatus.PROPOSED.value
+    rows = [(run_id, pledge_id, requirement_id, donor, quantity, priority, late, sub,
+             *_reason(priority, late, sub), proposed)
+            for pledge_id, requirement_id, donor, quantity, priority, late, sub
+            in zip(*columns, strict=True)]
+    _bulk_insert(session, Proposal.__tablename__, _PROPOSAL_COLUMNS, rows)
     digest = hashlib.sha256()
     for column in (props.pledge_id, props.requirement_id, props.quantity):
         digest.update(np.ascontiguousarray(column, dtype="<i8").tobytes())
     return digest.hexdigest()
 
 
+def _bulk_insert(session: Session, table: str, names: Sequence[str],
+                 rows: Sequence[tuple[Any, ...]]) -> None:
+    """Plain rows (already in the columns' storage form) straight to the driver.
+
+    A run stores tens of thousands of proposals; the ORM's per-row parameter processing cost
+    more than the database here, so rows go to PostgreSQL by COPY and to SQLite by one
+    executemany, in the session's own transaction.
+    """
+    if not rows:
+        return
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        with cursor.copy(f"COPY {table} ({', '.join(names)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        return
+    placeholders = ", ".join("?" for _ in names)
+    connection.exec_driver_sql(
+        f"INSERT INTO {table} ({', '.join(names)}) VALUES ({placeholders})", list(rows))
+
+
+@functools.lru_cache(maxsize=4096)
 def _reason(priority: int, lateness: int, substitution: bool) -> tuple[str, str]:
     reason = Reason(priority, lateness, substitution)
     return reason.code, reason.text

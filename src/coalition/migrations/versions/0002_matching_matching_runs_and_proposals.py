@@ -73,8 +73,6 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('match_proposals', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_match_proposals_donor_id'), ['donor_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_match_proposals_pledge_id'), ['pledge_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_match_proposals_requirement_id'), ['requirement_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_match_proposals_run_id'), ['run_id'], unique=False)
         batch_op.create_index('ix_match_proposals_status_pair', ['status', 'pledge_id', 'requirement_id'], unique=False)
 
@@ -84,8 +82,6 @@ def downgrade() -> None:
     with op.batch_alter_table('match_proposals', schema=None) as batch_op:
         batch_op.drop_index('ix_match_proposals_status_pair')
         batch_op.drop_index(batch_op.f('ix_match_proposals_run_id'))
-        batch_op.drop_index(batch_op.f('ix_match_proposals_requirement_id'))
-        batch_op.drop_index(batch_op.f('ix_match_proposals_pledge_id'))
         batch_op.drop_index(batch_op.f('ix_match_proposals_donor_id'))
 
     op.drop_table('match_proposals')
