@@ -102,11 +102,12 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     engine = make_engine(database_url)
     port = _free_port()
     env = {**os.environ, "COALITION_DATABASE_URL": database_url,
-           "COALITION_SECRET_KEY": "browser-test-secret-key-0123456789"}
+           "COALITION_SECRET_KEY": "browser-test-secret-key-0123456789",
+           "COALITION_LOG_LEVEL": "WARNING"}
+    # Served as in production: `coalition serve` (uvicorn), in its own process.
     process = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "coalition.web.app:create_app", "--factory",
-         "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
-        env=env, cwd=ROOT)
+        [sys.executable, "-m", "coalition.cli.main", "serve", "--host", "127.0.0.1",
+         "--port", str(port)], env=env, cwd=ROOT, stdout=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30

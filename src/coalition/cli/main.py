@@ -115,13 +115,16 @@ def serve(
     import uvicorn
 
     from coalition.web.app import create_app
+    from coalition.web.pages.site import freeze_startup_heap
 
     settings = get_settings()
     host = host or settings.host
     port = port or settings.port
     console.print(f"Coalition is serving on [bold]http://{host}:{port}[/] "
                   f"(API docs: http://{host}:{port}/docs)")
-    uvicorn.run(create_app(), host=host, port=port, log_level=settings.log_level.lower())
+    application = create_app()
+    freeze_startup_heap()
+    uvicorn.run(application, host=host, port=port, log_level=settings.log_level.lower())
 
 
 if __name__ == "__main__":
