@@ -86,7 +86,9 @@ def compute_hash(entry: AuditEntry) -> str:
 def _head_hash(session: Session) -> str:
     if session.get_bind().dialect.name == "postgresql":
         # Concurrent writers must not both chain onto the same head.
-        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_AUDIT_LOCK_KEY})
+        # Keyed by schema: databases sharing a server (tests, benchmarks) have their own chains.
+        session.execute(text("SELECT pg_advisory_xact_lock(:k, hashtext(current_schema()))"),
+                        {"k": _PG_AUDIT_LOCK_KEY})
     # Chaining onto the recorded head (not the newest row) means an entry deleted from the
     # end still breaks the link of the next append.
     head = session.scalar(select(AuditHead.last_hash).where(AuditHead.id == _HEAD_ID))
