@@ -1,7 +1,7 @@
 """The Kiel Institute's Ukraine Support Tracker workbook, read into canonical records."""
 
 from coalition.io.kiel.donors import DonorKind, resolve_donor
-from coalition.io.kiel.layout import RELEASE_7, AidType, KielLayout
+from coalition.io.kiel.layout import LAYOUTS, RELEASE_7, AidType, KielLayout
 from coalition.io.kiel.reader import (
     Amounts,
     KielReader,
@@ -14,6 +14,7 @@ from coalition.io.kiel.reader import (
 )
 
 __all__ = [
+    "LAYOUTS",
     "RELEASE_7",
     "AidType",
     "Amounts",

@@ -176,3 +176,6 @@ RELEASE_7 = KielLayout(
     fixed_columns={"item": "I"},
     coverage=(dt.date(2022, 1, 24), dt.date(2022, 10, 3)),
 )
+
+# The releases a workbook can be read as, by `coalition import kiel --release`.
+LAYOUTS: dict[str, KielLayout] = {RELEASE_7.release: RELEASE_7}
