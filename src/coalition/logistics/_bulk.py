@@ -107,38 +107,81 @@ def _sqlite_rows(rows: Sequence[Sequence[Any]], types: Sequence[str]) -> list[tu
     return out
 
 
+class Appender:
+    """Rows appended to a table while the caller is still producing them.
+
+    On PostgreSQL a binary COPY is open for the whole block, so the server stores rows while
+    Python works out the next ones (two cores, not one after the other). On SQLite the rows
+    are collected and inserted with one executemany when the block ends. An exception in the
+    block stores nothing; a key that exists raises UniqueViolation when the block ends (run it
+    in a savepoint to carry on).
+    """
+
+    def __init__(self, session: Session, table: str, columns: Sequence[str],
+                 types: Sequence[str]) -> None:
+        self.session = session
+        self.table = table
+        self.columns = columns
+        self.types = types
+        self.rows: list[Sequence[Any]] = []
+        self.count = 0
+        self._copy: Any = None
+
+    def __enter__(self) -> Appender:
+        if is_postgres(self.session):
+            import psycopg
+
+            raw = cast(psycopg.Connection[Any],
+                       self.session.connection().connection.dbapi_connection)
+            self._cursor = raw.cursor()
+            self._block = self._cursor.copy(
+                f"COPY {self.table} ({', '.join(self.columns)}) FROM STDIN (FORMAT BINARY)")
+            self._copy = self._block.__enter__()
+            self._copy.set_types(list(self.types))
+        return self
+
+    def write(self, row: Sequence[Any]) -> None:
+        self.count += 1
+        if self._copy is not None:
+            self._copy.write_row(row)
+        else:
+            self.rows.append(row)
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 trace: Any) -> None:
+        if self._copy is not None:
+            import psycopg
+
+            try:
+                self._block.__exit__(kind, error, trace)
+            except psycopg.errors.UniqueViolation as exc:
+                raise UniqueViolation(str(exc)) from exc
+            finally:
+                self._cursor.close()
+            return
+        if error is None and self.rows:
+            names = ", ".join(self.columns)
+            marks = ", ".join("?" * len(self.columns))
+            try:
+                self.session.connection().exec_driver_sql(
+                    f"INSERT INTO {self.table} ({names}) VALUES ({marks})",
+                    _sqlite_rows(self.rows, self.types))
+            except IntegrityError as exc:
+                if "UNIQUE" not in str(exc.orig):
+                    raise
+                raise UniqueViolation(str(exc.orig)) from exc
+
+
 def insert_rows(session: Session, table: str, columns: Sequence[str],
                 rows: Sequence[Sequence[Any]], types: Sequence[str]) -> None:
     """Appends `rows` to `table`; `types` are PostgreSQL type names of the columns.
 
     Raises UniqueViolation when a key exists (run it in a savepoint to carry on).
     """
-    if not rows:
-        return
-    names = ", ".join(columns)
-    if is_postgres(session):
-        import psycopg
-
-        raw = cast(psycopg.Connection[Any],
-                   session.connection().connection.dbapi_connection)
-        try:
-            with raw.cursor() as cursor, cursor.copy(
-                f"COPY {table} ({names}) FROM STDIN (FORMAT BINARY)"
-            ) as copy:
-                copy.set_types(list(types))
-                for row in rows:
-                    copy.write_row(row)
-        except psycopg.errors.UniqueViolation as exc:
-            raise UniqueViolation(str(exc)) from exc
-        return
-    marks = ", ".join("?" * len(columns))
-    try:
-        session.connection().exec_driver_sql(
-            f"INSERT INTO {table} ({names}) VALUES ({marks})", _sqlite_rows(rows, types))
-    except IntegrityError as exc:
-        if "UNIQUE" not in str(exc.orig):
-            raise
-        raise UniqueViolation(str(exc.orig)) from exc
+    if rows:
+        with Appender(session, table, columns, types) as out:
+            for row in rows:
+                out.write(row)
 
 
 def update_rows(session: Session, table: str, columns: Sequence[str],

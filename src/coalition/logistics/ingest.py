@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from operator import itemgetter
 from typing import Any
@@ -138,13 +138,24 @@ def _ingest(session: Session, actor: Actor, parsed: list[DeliveryEventIn], numbe
     sites = {code: (site_id, kind) for site_id, code, kind in
              session.execute(select(Site.id, Site.code, Site.kind))}
     touched = _load(session, actor, Shipment.reference, {row["shipment"] for row in parsed})
-    events, row_of, duplicates = _check(actor, parsed, numbers, touched, sites, source, now)
     batch = EventBatch(received_at=now, actor=actor.label, source=source or "per row",
                        rows=len(parsed), inserted=0, duplicates=0, shipments_touched=0,
                        digest="")
     session.add(batch)
     session.flush()
-    stored, resent = _store(session, events, row_of, batch.id, now)
+    batch_id = batch.id
+    check = _Check(actor, numbers, touched, sites, source, now)
+    # Optimistic: a batch is nearly always all new, so each row goes in as soon as it checks
+    # out. Only if some id exists already does the savepoint roll back and the batch get
+    # compared with what is stored.
+    try:
+        with session.begin_nested(), _bulk.Appender(
+                session, DeliveryEvent.__tablename__, _COLUMNS, _TYPES) as out:
+            check.run(parsed, lambda e: out.write((*e, batch_id, now)))
+        stored, resent = check.events, 0
+    except _bulk.UniqueViolation:
+        stored, resent = _store_new(session, check.events, check.row_of, batch.id, now)
+    duplicates = check.duplicates
     by_id = {t.id: t for t in touched.values()}
     for event in sorted(stored, key=_ORDER):
         by_id[event.shipment_id].state.apply(event)
@@ -230,51 +241,66 @@ def _may_record(actor: Actor, shipment: _Touched) -> bool:
     return actor.participant_id in (shipment.donor_id, shipment.recipient_id)
 
 
-def _check(actor: Actor, parsed: list[DeliveryEventIn], numbers: list[int],
-           touched: dict[Any, _Touched], sites: dict[str, tuple[int, SiteKind]],
-           source: str | None, now: dt.datetime
-           ) -> tuple[list[Event], dict[str, int], int]:
-    """Resolves every row or reports every bad one; drops exact repeats within the batch."""
-    errors: list[FieldError] = []
-    events: list[Event] = []
-    first: dict[str, tuple[int, Event]] = {}
-    duplicates = 0
-    latest = now + _CLOCK_SKEW
-    allowed: dict[int, bool] = {}
-    for index, row in enumerate(parsed):
-        if len(errors) >= _MAX_ERRORS:
-            break
-        number = numbers[index]
-        reference = row["shipment"]
-        shipment = touched.get(reference)
-        if shipment is None or not shipment.visible:
-            errors.append(FieldError("shipment", "no such shipment", number, reference))
-            continue
-        may = allowed.get(shipment.id)
-        if may is None:
-            may = allowed[shipment.id] = _may_record(actor, shipment)
-        if not may:
-            errors.append(FieldError("shipment", "only the secretariat, the donor and the "
-                                     "recipient record its events", number, reference))
-            continue
-        resolved = _resolve(row, shipment, sites, source, latest)
-        if type(resolved) is FieldError:
-            errors.append(FieldError(resolved.field, resolved.message, number, resolved.value))
-            continue
-        assert isinstance(resolved, Event)
-        seen = first.get(resolved.external_id)
-        if seen is not None:
-            if seen[1].fact() == resolved.fact():
-                duplicates += 1
-            else:
-                errors.append(FieldError("external_id", f"repeats row {seen[0]} with "
-                                         "different content", number, resolved.external_id))
-            continue
-        first[resolved.external_id] = (number, resolved)
-        events.append(resolved)
-    if errors:
-        raise _rejected(errors, len(errors), len(parsed))
-    return events, {k: v[0] for k, v in first.items()}, duplicates
+class _Check:
+    """Resolves every row or reports every bad one; drops exact repeats within the batch and
+    hands each good event to a sink as soon as it is resolved."""
+
+    def __init__(self, actor: Actor, numbers: list[int], touched: dict[Any, _Touched],
+                 sites: dict[str, tuple[int, SiteKind]], source: str | None,
+                 now: dt.datetime) -> None:
+        self.actor = actor
+        self.numbers = numbers
+        self.touched = touched
+        self.sites = sites
+        self.source = source
+        self.latest = now + _CLOCK_SKEW
+        self.events: list[Event] = []
+        self.row_of: dict[str, int] = {}
+        self.duplicates = 0
+
+    def run(self, parsed: list[DeliveryEventIn], sink: Callable[[Event], None]) -> None:
+        errors: list[FieldError] = []
+        first: dict[str, Event] = {}
+        allowed: dict[int, bool] = {}
+        numbers, touched, row_of = self.numbers, self.touched, self.row_of
+        for index, row in enumerate(parsed):
+            if len(errors) >= _MAX_ERRORS:
+                break
+            number = numbers[index]
+            reference = row["shipment"]
+            shipment = touched.get(reference)
+            if shipment is None or not shipment.visible:
+                errors.append(FieldError("shipment", "no such shipment", number, reference))
+                continue
+            may = allowed.get(shipment.id)
+            if may is None:
+                may = allowed[shipment.id] = _may_record(self.actor, shipment)
+            if not may:
+                errors.append(FieldError("shipment", "only the secretariat, the donor and the "
+                                         "recipient record its events", number, reference))
+                continue
+            resolved = _resolve(row, shipment, self.sites, self.source, self.latest)
+            if type(resolved) is FieldError:
+                errors.append(FieldError(resolved.field, resolved.message, number,
+                                         resolved.value))
+                continue
+            assert isinstance(resolved, Event)
+            seen = first.get(resolved.external_id)
+            if seen is not None:
+                if seen.fact() == resolved.fact():
+                    self.duplicates += 1
+                else:
+                    errors.append(FieldError("external_id", f"repeats row "
+                                             f"{row_of[resolved.external_id]} with different "
+                                             "content", number, resolved.external_id))
+                continue
+            first[resolved.external_id] = resolved
+            row_of[resolved.external_id] = number
+            self.events.append(resolved)
+            if not errors:
+                sink(resolved)
+        if errors:
+            raise _rejected(errors, len(errors), len(parsed))
 
 
 def _resolve(row: DeliveryEventIn, shipment: _Touched, sites: dict[str, tuple[int, SiteKind]],
@@ -343,19 +369,9 @@ def _resolve(row: DeliveryEventIn, shipment: _Touched, sites: dict[str, tuple[in
                  received, damaged, missing, row.get("note") or "")
 
 
-def _store(session: Session, events: list[Event], row_of: Mapping[str, int], batch_id: int,
-           now: dt.datetime) -> tuple[list[Event], int]:
-    """Appends the events not stored before; returns them and how many were resends.
-
-    Optimistic: a batch is nearly always all new, so it goes in at once; only if some id exists
-    does the savepoint roll back and the batch get compared with what is stored.
-    """
-    try:
-        with session.begin_nested():
-            _insert(session, events, batch_id, now)
-        return events, 0
-    except _bulk.UniqueViolation:
-        pass
+def _store_new(session: Session, events: list[Event], row_of: Mapping[str, int],
+               batch_id: int, now: dt.datetime) -> tuple[list[Event], int]:
+    """Appends the events not stored before; returns them and how many were resends."""
     stored = {e.external_id: e for e in _stored(session, [e.external_id for e in events])}
     fresh: list[Event] = []
     errors: list[FieldError] = []
@@ -371,17 +387,12 @@ def _store(session: Session, events: list[Event], row_of: Mapping[str, int], bat
     if errors:
         raise _rejected(errors[:_MAX_ERRORS], len(errors), len(events))
     try:
-        _insert(session, fresh, batch_id, now)
+        _bulk.insert_rows(session, DeliveryEvent.__tablename__, _COLUMNS,
+                          [(*e, batch_id, now) for e in fresh], _TYPES)
     except _bulk.UniqueViolation as exc:
         raise Conflict("external_id: a concurrent batch recorded some of these events "
                        "meanwhile; send the batch again (resent events are harmless)") from exc
     return fresh, len(events) - len(fresh)
-
-
-def _insert(session: Session, events: list[Event], batch_id: int, now: dt.datetime) -> None:
-    # Stored grouped by shipment: the shipment index then grows in runs, not at random.
-    rows = [(*e, batch_id, now) for e in sorted(events, key=itemgetter(1, 3))]
-    _bulk.insert_rows(session, DeliveryEvent.__tablename__, _COLUMNS, rows, _TYPES)
 
 
 def _event_query() -> Select[*tuple[Any, ...]]:
