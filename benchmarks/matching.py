@@ -17,16 +17,30 @@ Rows:
 - LP check: the lexicographic LP (scipy/HiGHS, three stages) on the same instance, one LP per
   connected component of the compatibility graph (--lp-whole: a single LP); if that takes
   over --lp-limit seconds, on a 1/10 instance of the same shape
+
+From the database (--db sqlite|postgresql|both|none), on the demo with --db-scale synthetic
+pledges (`coalition.demo.loader.load`) in a fresh SQLite file or PostgreSQL schema:
+- stored run: `run_matching` from the database to committed proposals (load, build, solve,
+  extract, store, commit), a first run and a second one that supersedes the first's proposals
+- --top 10 withdrawal scenarios (`scenarios.withdraw_top`), all ten, and one explanation
+- peak RSS of the process doing the runs (the demo is loaded in another process)
+
+    .venv/bin/python benchmarks/matching.py --db-only --db sqlite   # the database part only
+    .venv/bin/python benchmarks/matching.py --db-only --db-file /tmp/demo100k.db  # reuse a file
 """
 
 from __future__ import annotations
 
 import argparse
 import multiprocessing
+import os
 import resource
+import tempfile
 import time
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, ParamSpec, TypeVar
 
@@ -41,14 +55,17 @@ from coalition.matching import (
     ObjectiveBreakdown,
     Timings,
     build_compatible_arcs,
-    build_networks,
     evaluate,
     greedy_allocate,
     match,
     tier_costs,
 )
+from coalition.matching.engine import solver_networks
 from coalition.matching.lp import LpOptimum, lexicographic_lp
 from coalition.matching.synthetic import Instance, synthetic_instance
+
+PG_URL = os.environ.get("COALITION_TEST_POSTGRES_URL",
+                        "postgresql://postgres@127.0.0.1:5432/test")
 
 BASE_REQUIREMENTS = 10_000
 BASE_PLEDGES = 20_000
@@ -65,6 +82,7 @@ class ShapeReport:
     pledges: int
     pairs: int
     excluded: int
+    solver_pairs: int
     networks: int
     need: int
     supply: int
@@ -146,7 +164,8 @@ def run_shape(
 
     arcs = build_compatible_arcs(reqs, offers, excluded=excluded, max_lateness_days=max_lateness)
     costs = tier_costs(reqs, offers, arcs, policy)
-    networks = build_networks(reqs, offers, arcs, costs)
+    # The networks the engine itself solves (provably unused arcs left out).
+    networks, _ = solver_networks(reqs, offers, arcs, costs)
     engine_runs: list[tuple[float, Timings]] = []
     raw_runs: list[float] = []
     for _ in range(repeat):
@@ -163,6 +182,7 @@ def run_shape(
         pledges=len(offers),
         pairs=len(arcs),
         excluded=arcs.excluded,
+        solver_pairs=sum(net.n_pair_arcs for net in networks),
         networks=len(networks),
         need=int(reqs.quantity.sum()),
         supply=int(offers.quantity.sum()),
@@ -208,6 +228,179 @@ def objective_text(o: ObjectiveBreakdown) -> str:
     return f"{o.weighted_met:,} / {o.delay_cost:,} / {o.split_cost:,}"
 
 
+@dataclass(frozen=True)
+class DbRunReport:
+    backend: str
+    demo_load_s: float | None
+    requirements: int
+    pledges: int
+    pairs: int
+    proposals: int
+    first_run_s: float
+    first_timings: dict[str, float]
+    second_run_s: float
+    second_timings: dict[str, float]
+    superseded: int
+    rss_after_runs_mb: float
+    top_s: float
+    top_donors: list[tuple[str, int, int]]
+    top_resolved_groups: int
+    rss_after_scenarios_mb: float
+    explain_s: float
+
+
+@contextmanager
+def bench_engine(backend: str, sqlite_file: str | None, pg_schema: str | None
+                 ) -> Iterator[Any]:
+    from coalition.db import make_engine
+
+    if backend == "sqlite":
+        assert sqlite_file is not None
+        engine = make_engine(f"sqlite:///{sqlite_file}")
+    else:
+        engine = make_engine(PG_URL, connect_args={"options": f"-csearch_path={pg_schema}"})
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+
+
+def db_load(backend: str, sqlite_file: str | None, pg_schema: str | None, scale: int,
+            seed: int) -> float | None:
+    """Migrates and loads the demo with `scale` synthetic pledges unless already there."""
+    from sqlalchemy import func, select
+
+    from coalition import migrate
+    from coalition.db import session_scope
+    from coalition.demo import loader as demo
+    from coalition.pledges.models import Pledge
+
+    with bench_engine(backend, sqlite_file, pg_schema) as engine:
+        with engine.begin() as conn:
+            migrate.upgrade(connection=conn)
+        with session_scope(engine) as session:
+            present = session.scalar(select(func.count()).select_from(Pledge)) or 0
+        if present >= scale:
+            return None
+        started = time.perf_counter()
+        demo.load(scale_pledges=scale, seed=seed, engine=engine, show_progress=False)
+        return time.perf_counter() - started
+
+
+def db_run(backend: str, sqlite_file: str | None, pg_schema: str | None, top: int
+           ) -> DbRunReport:
+    """Two stored runs, the top-N withdrawal scenarios and one explanation, each timed."""
+    from coalition.access.actor import SYSTEM
+    from coalition.db import session_scope
+    from coalition.matching import scenarios
+    from coalition.matching import service as matching_service
+
+    def rss() -> float:
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+    with bench_engine(backend, sqlite_file, pg_schema) as engine:
+        runs = []
+        for _ in range(2):
+            started = time.perf_counter()
+            with session_scope(engine) as session:
+                out = matching_service.run_matching(session, actor=SYSTEM)
+            runs.append((time.perf_counter() - started, out.summary))
+        after_runs = rss()
+        started = time.perf_counter()
+        with session_scope(engine) as session:
+            report = scenarios.withdraw_top(session, actor=SYSTEM, top=top)
+        top_s = time.perf_counter() - started
+        after_scenarios = rss()
+        need = int(out.result.proposals.requirement_id[0]) if len(out.result.proposals) else 0
+        started = time.perf_counter()
+        with session_scope(engine) as session:
+            matching_service.explain_requirement(session, actor=SYSTEM, requirement_id=need)
+        explain_s = time.perf_counter() - started
+    (first_s, first), (second_s, second) = runs
+    return DbRunReport(
+        backend=backend, demo_load_s=None, requirements=first.requirements or 0,
+        pledges=first.pledges or 0, pairs=first.pairs or 0, proposals=first.proposals or 0,
+        first_run_s=first_s, first_timings=first.timings or {}, second_run_s=second_s,
+        second_timings=second.timings or {}, superseded=second.superseded or 0,
+        rss_after_runs_mb=after_runs, top_s=top_s,
+        top_donors=[(d.donor.code, d.critical_requirements_losing, d.requirements_losing)
+                    for d in report.donors],
+        top_resolved_groups=sum(s.resolved_groups for s in report.scenarios),
+        rss_after_scenarios_mb=after_scenarios, explain_s=explain_s,
+    )
+
+
+@contextmanager
+def pg_schema_for(name: str | None) -> Iterator[str]:
+    """The named schema (kept), or a fresh one dropped afterwards."""
+    from sqlalchemy import text
+
+    from coalition.db import make_engine
+
+    schema = name or f"bench_matching_{uuid.uuid4().hex[:8]}"
+    admin = make_engine(PG_URL)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
+    try:
+        yield schema
+    finally:
+        if name is None:
+            with admin.begin() as conn:
+                conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+def run_db(backend: str, args: argparse.Namespace, console: Console) -> DbRunReport:
+    def timed_in_children(sqlite_file: str | None, schema: str | None) -> DbRunReport:
+        console.print(f"[bold]{backend}[/]: demo with {args.db_scale:,} synthetic pledges ...")
+        load_s = in_child(db_load, backend, sqlite_file, schema, args.db_scale, args.seed)
+        console.print(f"[bold]{backend}[/]: stored runs, --top {args.top} scenarios ...")
+        report = in_child(db_run, backend, sqlite_file, schema, args.top)
+        return DbRunReport(**{**report.__dict__, "demo_load_s": load_s})
+
+    if backend == "postgresql":
+        with pg_schema_for(args.pg_schema) as schema:
+            return timed_in_children(None, schema)
+    if args.db_file:
+        return timed_in_children(args.db_file, None)
+    with tempfile.TemporaryDirectory() as tmp:
+        return timed_in_children(os.path.join(tmp, "bench.db"), None)
+
+
+def print_db(reports: list[DbRunReport], console: Console, top: int) -> None:
+    table = Table(title="From the database: demo data to stored proposals")
+    table.add_column("")
+    for r in reports:
+        table.add_column(r.backend, justify="right")
+
+    def row(label: str, cell: Callable[[DbRunReport], str]) -> None:
+        table.add_row(label, *(cell(r) for r in reports))
+
+    def parts(t: dict[str, float]) -> str:
+        return " / ".join(f"{t.get(k, 0.0):.2f}" for k in ("load_s", "build_s", "solve_s",
+                                                            "extract_s", "store_s"))
+
+    row("demo load (not timed below)",
+        lambda r: "reused" if r.demo_load_s is None else f"{r.demo_load_s:.1f} s")
+    row("open requirements x allocatable pledges",
+        lambda r: f"{r.requirements:,} x {r.pledges:,}")
+    row("compatible pairs", lambda r: f"{r.pairs:,}")
+    row("proposals stored", lambda r: f"{r.proposals:,}")
+    row("first run, DB to committed proposals (target <= 8 s)", lambda r: f"{r.first_run_s:.2f} s")
+    row("  load / build / solve / extract / store", lambda r: parts(r.first_timings))
+    row("second run (supersedes the first's)", lambda r: f"{r.second_run_s:.2f} s")
+    row("  load / build / solve / extract / store", lambda r: parts(r.second_timings))
+    row("  proposals superseded", lambda r: f"{r.superseded:,}")
+    row("peak RSS after the runs", lambda r: f"{r.rss_after_runs_mb:,.0f} MB")
+    row(f"--top {top} withdrawal scenarios (target <= 30 s)", lambda r: f"{r.top_s:.2f} s")
+    row("  groups re-solved in all", lambda r: f"{r.top_resolved_groups:,}")
+    row("  rank 1-3: donor (P1-2 needs losing / needs losing)",
+        lambda r: ", ".join(f"{c} ({k}/{n})" for c, k, n in r.top_donors[:3]))
+    row("peak RSS after the scenarios", lambda r: f"{r.rss_after_scenarios_mb:,.0f} MB")
+    row("explain one requirement (from the stored run)", lambda r: f"{r.explain_s:.2f} s")
+    console.print(table)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", type=float, default=1.0, help="1.0 = 10k x 20k x ~1M pairs")
@@ -224,10 +417,28 @@ def main() -> None:
         "--max-lateness", type=int, default=None, help="pairs later than this many days are off"
     )
     parser.add_argument("--shape", choices=sorted(SHAPES), action="append", help="default: both")
+    parser.add_argument("--db", choices=["sqlite", "postgresql", "both", "none"],
+                        default="both", help="time runs from a database too")
+    parser.add_argument("--db-only", action="store_true", help="skip the synthetic part")
+    parser.add_argument("--db-scale", type=int, default=100_000,
+                        help="synthetic demo pledges (requirements: a tenth)")
+    parser.add_argument("--db-file", default=None,
+                        help="SQLite file to use and keep (reused if already loaded)")
+    parser.add_argument("--pg-schema", default=None,
+                        help="PostgreSQL schema to use and keep (reused if already loaded)")
+    parser.add_argument("--top", type=int, default=10, help="donors in the scenario ranking")
     args = parser.parse_args()
     shapes = args.shape or list(SHAPES)
     console = Console(width=110)
 
+    if not args.db_only:
+        run_synthetic(args, shapes, console)
+    backends = {"both": ["sqlite", "postgresql"], "none": []}.get(args.db, [args.db])
+    if backends:
+        print_db([run_db(b, args, console) for b in backends], console, args.top)
+
+
+def run_synthetic(args: argparse.Namespace, shapes: list[str], console: Console) -> None:
     reports: dict[str, ShapeReport] = {}
     checks: dict[str, LpReport | None] = {}
     for shape in shapes:
@@ -267,6 +478,7 @@ def main() -> None:
 
     row("requirements x pledges", lambda r: f"{r.requirements:,} x {r.pledges:,}")
     row("compatible pairs (excluded)", lambda r: f"{r.pairs:,} ({r.excluded:,})")
+    row("pairs the solver sees (unused left out)", lambda r: f"{r.solver_pairs:,}")
     row("solver networks (keys)", lambda r: f"{r.networks:,}")
     row("need / supply (units)", lambda r: f"{r.need:,} / {r.supply:,}")
     row("graph build", lambda r: f"{r.build_s:.3f} s")

@@ -365,6 +365,7 @@ def solver_networks(
     costs: TierCosts,
     *,
     prune: bool = True,
+    batch_arcs: int = BATCH_ARCS,
 ) -> tuple[list[FlowNetwork], Int64Array | None]:
     """The networks `match` solves: without `dominated_arcs` when `prune`; the second value
     maps their pair arcs back to `arcs` (None: all arcs, in order)."""
@@ -372,8 +373,9 @@ def solver_networks(
         drop = dominated_arcs(requirements, pledges, arcs, costs)
         if drop.any():
             kept, kept_costs, index = _without(arcs, costs, drop)
-            return build_networks(requirements, pledges, kept, kept_costs), index
-    return build_networks(requirements, pledges, arcs, costs), None
+            return build_networks(requirements, pledges, kept, kept_costs,
+                                  batch_arcs=batch_arcs), index
+    return build_networks(requirements, pledges, arcs, costs, batch_arcs=batch_arcs), None
 
 
 def match(
@@ -383,12 +385,16 @@ def match(
     excluded: ExcludedPairs | None = None,
     policy: MatchPolicy | None = None,
     prune: bool = True,
+    batch_arcs: int = BATCH_ARCS,
 ) -> MatchResult:
     """Propose the allocation that is optimal for the three-tier objective.
 
     Every pledge is committed at most up to its quantity and every requirement served at most
     up to its remaining need; only compatible, non-excluded pairs are used. `prune=False`
     hands the solver every compatible arc (same optimum, see `dominated_arcs`; for checks).
+    Where optima tie, which one comes back depends on how keys were packed into solver
+    calls; `batch_arcs=1` solves every key alone, so that a key's answer depends on its own
+    rows only (withdrawal scenarios compare a key solved in two different instances).
     """
     policy = policy or MatchPolicy()
     excluded = excluded if excluded is not None else ExcludedPairs.empty()
@@ -397,7 +403,8 @@ def match(
         requirements, pledges, excluded=excluded, max_lateness_days=policy.max_lateness_days
     )
     costs = tier_costs(requirements, pledges, arcs, policy)
-    networks, index = solver_networks(requirements, pledges, arcs, costs, prune=prune)
+    networks, index = solver_networks(requirements, pledges, arcs, costs, prune=prune,
+                                      batch_arcs=batch_arcs)
     built = time.perf_counter()
     if index is None:
         flow = solve_networks(networks, len(arcs))

@@ -14,6 +14,9 @@ supply unused, so if the others' unused supply covers what the donor took away (
 quantity plus its lost commitments), the optimum without the donor meets every need in full
 again: no need loses anything there, which is what re-solving would show. Every other group
 the donor touches is re-solved with the engine (`resolve_all=True` re-solves them all).
+Every group is solved on its own (`match(batch_arcs=1)`), in the baseline as in a scenario:
+where optima tie, a group's answer then depends on its own rows only, never on which other
+groups happened to share its solver call.
 """
 
 from __future__ import annotations
@@ -176,7 +179,7 @@ def _keys(data: ScenarioData) -> tuple[Int64Array, Int64Array]:
 def baseline(data: ScenarioData) -> Baseline:
     """Today's optimal matching, the yardstick of every scenario."""
     r, p = data.requirements, data.pledges
-    result = match(r, p, excluded=data.excluded, policy=data.policy)
+    result = match(r, p, excluded=data.excluded, policy=data.policy, batch_arcs=1)
     req_key, pledge_key = _keys(data)
     flow = result.flow
     proposed = np.bincount(result.arcs.requirement, weights=flow,
@@ -246,7 +249,7 @@ def _solve_scenario(data: ScenarioData, base: Baseline, donor_id: int,
                                   r.compat_group[r_rows])
         sub_p = PledgeArrays(p.id[p_rows], p.quantity[p_rows], p.available_from[p_rows],
                              p.item_type[p_rows], p.compat_group[p_rows], p.donor[p_rows])
-        result = match(sub_r, sub_p, excluded=data.excluded, policy=data.policy)
+        result = match(sub_r, sub_p, excluded=data.excluded, policy=data.policy, batch_arcs=1)
         proposed = np.bincount(result.arcs.requirement, weights=result.flow,
                                minlength=len(sub_r)).astype(np.int64)
         coverage_after[r_rows] = data.committed[r_rows] - lost_commit[r_rows] + proposed
