@@ -143,6 +143,9 @@ def load(session: Session, *, actor: Actor, policy: MatchPolicy | None = None) -
         .where(Allocation.status == AllocationStatus.ACTIVE,
                Allocation.quantity > Allocation.quantity_delivered,
                visibility_clause(actor, Pledge), visibility_clause(actor, Requirement)))
+    # A commitment counts only against a need loaded above (a withdrawn one is not).
+    rows = np.minimum(np.searchsorted(r_id, a_requirement), max(len(r_id) - 1, 0))
+    known = (r_id[rows] == a_requirement) if len(r_id) else np.zeros(len(rows), np.bool_)
     h_donor, h_category, h_count = loader.columns(session, select(
         Pledge.donor_id, ItemType.category_id, func.count(),
     ).join(ItemType, ItemType.id == Pledge.item_type_id)
@@ -164,9 +167,9 @@ def load(session: Session, *, actor: Actor, policy: MatchPolicy | None = None) -
         excluded=loader.declined_pairs(session),
         out_donor=o_donor, out_available=o_available, out_units=o_units,
         out_value_cents=o_units * items.unit_value_cents[o_type],
-        alloc_donor=a_donor, alloc_available=a_available,
-        alloc_requirement_row=np.searchsorted(r_id, a_requirement),
-        alloc_undelivered=a_undelivered, history=history, history_donor_row=donor_row,
+        alloc_donor=a_donor[known], alloc_available=a_available[known],
+        alloc_requirement_row=rows[known], alloc_undelivered=a_undelivered[known],
+        history=history, history_donor_row=donor_row,
         donors=donors, item_names=item_names, policy=policy or MatchPolicy(),
     )
 

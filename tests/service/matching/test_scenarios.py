@@ -17,6 +17,7 @@ from coalition.matching import service as matching
 from coalition.matching.models import Proposal, ProposalStatus
 from coalition.matching.schemas import WithdrawalReport
 from coalition.pledges import flows
+from coalition.requirements import service as requirement_service
 from tests import factories
 from tests.factories import DAY, World
 from tests.service.matching.snapshot import database_digest
@@ -160,3 +161,18 @@ def test_scenarios_change_nothing(world: World, session: Session) -> None:
     scenarios.withdraw_top(session, actor=SYSTEM, top=5)
 
     assert database_digest(session) == before
+
+
+def test_commitments_to_withdrawn_needs_do_not_count(world: World, session: Session) -> None:
+    gone = factories.requirement(session, quantity=50)
+    kept = factories.requirement(session, quantity=50, priority=2)
+    pol = factories.pledge(session, donor="POL", quantity=100, confirm=True)
+    for need in (gone, kept):
+        flows.allocate(session, actor=SYSTEM, pledge_id=pol.id, requirement_id=need.id,
+                       quantity=50)
+    requirement_service.withdraw_requirement(session, actor=SYSTEM, requirement_id=gone.id,
+                                             reason="overtaken by events")
+
+    report = scenarios.withdraw(session, actor=SYSTEM, donor="POL")
+
+    assert _losses(report) == {kept.id: 50}
