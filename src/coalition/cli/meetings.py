@@ -49,8 +49,9 @@ def show_meeting(meeting_id: int, as_json: bool = JsonOption) -> None:
     where = "virtual" if m.is_virtual else m.place
     console.print(f"[bold]{m.title}[/] — {m.held_on}, {where}"
                   + (f", chaired by {m.chair.code}" if m.chair else ""))
-    print_table("Decisions", ["status", "decided", "text"],
-                [(d.status.value, d.decided_on or "", d.text) for d in r.decisions])
+    if r.decisions:
+        print_table("Decisions", ["status", "decided", "text"],
+                    [(d.status.value, d.decided_on or "", d.text) for d in r.decisions])
     print_table("Announced here, and since", ["pledge", "donor", "item", "status", "qty",
                                               "confirmed", "shipped", "delivered", "rate",
                                               "value EUR", "delivered EUR"],
