@@ -16,6 +16,7 @@ from coalition.cli import (
     reports,
     requirements,
 )
+from coalition.cli import io as io_commands
 from coalition.cli._run import console, print_json, print_table
 from coalition.config import get_settings
 
@@ -45,6 +46,7 @@ access.register_users(users_app)
 app.add_typer(access.tokens, name="tokens")
 app.add_typer(access.audit, name="audit")
 app.add_typer(reports.app, name="report")
+io_commands.register(app)
 app.add_typer(matching.match_app, name="match")
 app.add_typer(matching.allocations_app, name="allocations")
 app.add_typer(matching.scenario_app, name="scenario")

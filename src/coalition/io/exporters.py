@@ -19,6 +19,7 @@ import io
 import json
 from collections.abc import Callable, Iterator, Sequence
 from decimal import Decimal
+from pathlib import Path
 from typing import Any, BinaryIO
 
 from openpyxl import Workbook
@@ -36,6 +37,7 @@ from coalition.db import utcnow
 from coalition.errors import ValidationFailed
 from coalition.io.schemas import ExportFormat, ItemTypeFilter, MeetingFilter, ParticipantFilter
 from coalition.io.specs import EXPORT_ONLY, SPECS
+from coalition.io.tabular import detect_format
 from coalition.meetings import service as meeting_service
 from coalition.money import from_cents
 from coalition.paging import MAX_LIMIT, Page
@@ -62,6 +64,14 @@ _EXCEL_DIGITS = 15
 
 Filters = PledgeFilter | RequirementFilter | ParticipantFilter | ItemTypeFilter | MeetingFilter
 Rows = Iterator[list[Any]]
+
+
+def export_format(path: Path, format: str | None) -> ExportFormat:
+    """The explicit format, else the file name's extension (csv, xlsx, json)."""
+    kind = detect_format(path, format)
+    if kind not in FORMATS:
+        raise ValidationFailed.single("format", "must be one of csv, xlsx, json", kind)
+    return kind
 
 
 def columns(resource: str) -> tuple[str, ...]:
