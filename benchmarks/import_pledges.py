@@ -189,10 +189,9 @@ def main() -> None:
     backends = ("sqlite", "postgresql") if args.backend == "both" else (args.backend,)
     with tempfile.TemporaryDirectory() as tmp:
         if not path.exists():
-            with database("sqlite", Path(tmp)) as (engine, _):
-                with session_scope(engine) as session:
-                    donors = sorted(session.scalars(select(Participant.code)
-                                                    .where(Participant.is_donor)))
+            with database("sqlite", Path(tmp)) as (engine, _), session_scope(engine) as session:
+                donors = sorted(session.scalars(select(Participant.code)
+                                                .where(Participant.is_donor)))
             started = time.perf_counter()
             generate(path, args.rows, args.seed, donors)
             print(f"generated {path} ({path.stat().st_size / 1e6:.0f} MB) in "
