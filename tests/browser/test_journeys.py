@@ -6,6 +6,7 @@ import csv
 import io
 import re
 
+import openpyxl
 from playwright.sync_api import expect
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session as DbSession
@@ -116,6 +117,17 @@ def test_non_nato_desk_sees_no_nato_records_anywhere(ui: Session, server: Server
         nato_ids = set(db.scalars(select(Pledge.id).where(Pledge.releasability == "NATO")))
     assert nato_ids, "the demo has NATO-labelled pledges to hide"
     assert nato_ids.isdisjoint(int(r["id"]) for r in rows)
+    with page.expect_download() as info:
+        page.get_by_test_id("export-xlsx").click()
+    book = ui.downloads / "jpn.xlsx"
+    info.value.save_as(book)
+    workbook = openpyxl.load_workbook(book, read_only=True)
+    try:
+        header, *cells = list(workbook.worksheets[0].iter_rows(values_only=True))
+    finally:
+        workbook.close()
+    labels = {row[header.index("releasability")] for row in cells}
+    assert len(cells) == expected and "NATO" not in labels
     ui.go(f"/pledges/{min(nato_ids)}")
     expect(page.locator("h1")).to_have_text("Not found")
     ui.console.allow("status of 404")

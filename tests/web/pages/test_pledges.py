@@ -7,6 +7,7 @@ import io
 import re
 from collections.abc import Callable
 
+import openpyxl
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -221,3 +222,23 @@ def test_csv_export_is_the_filtered_visible_view(client: TestClient, session: Se
     assert {int(r["id"]) for r in rows} == {ids["PUBLIC"], ids["COALITION"]}
     assert {r["releasability"] for r in rows} == {"PUBLIC", "COALITION"}
     assert client.get("/pledges/export.pdf").status_code == 422
+
+
+def test_xlsx_and_json_exports_hold_the_same_rows(client: TestClient, session: Session,
+                                                  signed_in: Signer) -> None:
+    ids = _labels(session)
+    session.commit()
+    signed_in("jpn")
+    xlsx = client.get("/pledges/export.xlsx")
+    assert xlsx.status_code == 200
+    assert xlsx.headers["content-type"].startswith("application/vnd.openxmlformats")
+    workbook = openpyxl.load_workbook(io.BytesIO(xlsx.content), read_only=True)
+    try:
+        rows = list(workbook.worksheets[0].iter_rows(values_only=True))
+    finally:
+        workbook.close()
+    header = list(rows[0])
+    exported = {int(r[header.index("id")]) for r in rows[1:]}  # type: ignore[arg-type]
+    assert exported == {ids["PUBLIC"], ids["COALITION"]}
+    as_json = client.get("/pledges/export.json?donor=USA").json()
+    assert {r["id"] for r in as_json} == exported

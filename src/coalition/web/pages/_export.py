@@ -1,61 +1,29 @@
-"""Downloads of the current view: the same filtered service query the page lists, all rows."""
+"""Downloads of the current view through the io exporters: the list's filters, the reader's
+releasable records, as CSV, XLSX or JSON (import columns first, so a file imports as is)."""
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import io
-from collections.abc import Iterable, Sequence
-from typing import Any
 
 from fastapi import Response
-from sqlalchemy import Select
+from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
+from coalition.access.actor import Actor
 from coalition.errors import ValidationFailed
-from coalition.money import from_cents
-from coalition.pledges import service as pledge_service
-from coalition.pledges.models import Pledge
+from coalition.io import exporters
 
-PLEDGE_COLUMNS = ("id", "external_id", "donor", "donor_name", "item_type", "item_name",
-                  "quantity", "amount", "currency", "fx_rate_to_eur", "value_eur", "funding",
-                  "announced_on", "available_from", "status", "quantity_allocated",
-                  "quantity_shipped", "quantity_delivered", "releasability")
-FORMATS = ("csv",)
+FORMATS = exporters.FORMATS
 
 
-def _pledge_row(p: Pledge) -> tuple[Any, ...]:
-    return (p.id, p.external_id or "", p.donor.code, p.donor.name, p.item_type.code,
-            p.item_type.name, p.quantity, p.amount, p.currency, p.fx_rate_to_eur,
-            from_cents(p.value_eur_cents), p.funding.value, p.announced_on, p.available_from,
-            p.status.value, p.quantity_allocated, p.quantity_shipped, p.quantity_delivered,
-            p.releasability.value)
-
-
-def _ordered(stmt: Select[Any], sort: str) -> Select[Any]:
-    key = sort.lstrip("-")
-    column = pledge_service.SORTS.get(key)
-    if column is None:
-        raise ValidationFailed.single("sort", "not a column the list can be sorted by", sort)
-    if sort.startswith("-"):
-        return stmt.order_by(column.desc(), Pledge.id.desc())
-    return stmt.order_by(column.asc(), Pledge.id.asc())
-
-
-def csv_bytes(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
-    buffer = io.StringIO(newline="")
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(header)
-    writer.writerows(rows)
-    # A BOM so spreadsheet programs read the UTF-8 names (e.g. Türkiye) correctly.
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
-
-
-def pledges(session: Session, stmt: Select[Any], *, sort: str, fmt: str) -> Response:
+def download(session: Session, *, actor: Actor, resource: str, fmt: str,
+             filters: BaseModel | None) -> Response:
     if fmt not in FORMATS:
         raise ValidationFailed.single("format", f"must be one of {', '.join(FORMATS)}", fmt)
-    rows = (_pledge_row(p) for p in session.scalars(_ordered(stmt, sort)).unique())
+    buffer = io.BytesIO()
+    exporters.export(session, actor=actor, resource=resource, format=fmt, out=buffer,
+                     filters=filters)
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
-    return Response(csv_bytes(PLEDGE_COLUMNS, rows), media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition":
-                             f'attachment; filename="pledges-{stamp}.csv"'})
+    return Response(buffer.getvalue(), media_type=exporters.MEDIA_TYPES[fmt], headers={
+        "Content-Disposition": f'attachment; filename="{resource}-{stamp}.{fmt}"'})

@@ -65,7 +65,7 @@ def _list_context(request: Request, db: Session, actor: Actor) -> dict[str, Any]
     params = {**raw, "sort": sort if sort != DEFAULT_SORT else None}
     return {"page": page, "filters": raw, "errors": _forms.first_errors(errors),
             "sort": sort, "cursor": cursor, "params": params, "results_id": RESULTS_ID,
-            "can_create": can_write(actor)}
+            "can_create": can_write(actor), "export_formats": _export.FORMATS}
 
 
 @router.get("/pledges")
@@ -85,9 +85,7 @@ def export(fmt: str, request: Request, db: SessionDep, actor: PageActor) -> Resp
     filters, _raw, errors = _filters(request)
     if errors:
         raise ValidationFailed([FieldError(k, " ".join(v)) for k, v in errors.items()])
-    sort = request.query_params.get("sort") or DEFAULT_SORT
-    stmt = pledge_service.filtered_query(db, actor=actor, filters=filters)
-    return _export.pledges(db, stmt, sort=sort, fmt=fmt)
+    return _export.download(db, actor=actor, resource="pledges", fmt=fmt, filters=filters)
 
 
 def _form_context(db: Session, actor: Actor, *, values: dict[str, Any],
