@@ -295,7 +295,8 @@ def _query(engine: Engine) -> tuple[float, float, int]:
 
 def _check(engine: Engine, fleet: Fleet, expected: int) -> str:
     with session_scope(engine) as s:
-        stored = s.scalar(select(func.count()).select_from(DeliveryEvent)) or 0
+        stored = s.scalar(select(func.count()).select_from(DeliveryEvent)
+                          .where(DeliveryEvent.external_id.like("EV-%"))) or 0
         delivered = s.scalar(select(func.count()).select_from(Pledge).where(
             Pledge.external_id.like("SYN-%"), Pledge.status == PledgeStatus.DELIVERED)) or 0
         sample = fleet.shipment_ids[:: max(1, len(fleet.shipment_ids) // 200)]
