@@ -66,6 +66,9 @@ class Req:
     path: dict[str, Any] = field(default_factory=dict)
     json: Any = None
     params: dict[str, Any] = field(default_factory=dict)
+    # A multipart form (file uploads).
+    files: dict[str, Any] | None = None
+    data: dict[str, Any] | None = None
 
 
 # The ids of the matrix world's records; filled by the test's fixture.
@@ -192,6 +195,12 @@ def _event_batch(ctx: Ctx, case: Case) -> Req:
     return Req(json=[{"external_id": "mx-event", "kind": "dispatched", "source": "matrix",
                       "shipment": f"MX-{case.owner}-{case.label.value}",
                       "occurred_at": "2024-06-14T09:00:00Z"}])
+
+
+def _import_body(ctx: Ctx, case: Case) -> Req:
+    rows = ("external_id,donor,item_type,quantity,amount,currency,announced_on\n"
+            f"MX-IMPORT,{case.owner},155-a,10,30000.00,EUR,2024-06-13\n")
+    return Req(files={"file": ("pledges.csv", rows.encode())}, data={"resource": "pledges"})
 
 
 def _revoke_token(ctx: Ctx, case: Case) -> Req:
@@ -340,6 +349,11 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("POST", "/api/v1/tokens/{token_id}/revoke"): Route(ADMIN, request=_revoke_token),
     ("GET", "/api/v1/audit"): Route(STAFF),
     ("GET", "/api/v1/audit/verify"): Route(STAFF),
+    # imports and exports: as the services allow; exports show what the caller may see
+    ("POST", "/api/v1/imports"): Route(PLEDGE_WRITERS, 201, owned="donor", own_rule=DONOR_BOUND,
+                                       request=_import_body),
+    **{("GET", f"/api/v1/{path}/export"): Route() for path in (
+        "pledges", "requirements", "participants", "catalog/item-types", "meetings")},
     # matching: the secretariat runs it, the donor nation's desk decides on its own proposals
     ("POST", "/api/v1/matching/runs"): Route(STAFF, request=_json({"dry_run": True})),
     ("GET", "/api/v1/matching/runs"): Route(MATCHING_READERS),

@@ -144,6 +144,7 @@ async def _answers(m: Matrix, key: tuple[str, str]) -> list[str]:
                 try:
                     response = await client.request(method, template.format(**req.path),
                                                     json=req.json, params=req.params,
+                                                    files=req.files, data=req.data,
                                                     headers=headers)
                 finally:
                     if savepoint is not None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel
 
@@ -23,6 +23,8 @@ class ImportResult(BaseModel):
     updated: int
     unchanged: int
     statuses: dict[str, int] | None = None
+    # The Kiel import's reconciliation with the workbook (`KielReport.to_dict()`).
+    reconciliation: dict[str, Any] | None = None
 
 
 class ParticipantFilter(Schema):

@@ -17,6 +17,7 @@ from coalition.web.api.v1 import (
     access,
     catalog,
     health,
+    io,
     logistics,
     matching,
     meetings,
@@ -56,7 +57,8 @@ def create_app(engine: Engine | None = None,
         response.headers["X-Request-ID"] = rid[:64]
         return response
 
-    for module in (health, registry, catalog, requirements, pledges, meetings, access,
+    # io first: its /pledges/export must match before /pledges/{pledge_id} and the like.
+    for module in (io, health, registry, catalog, requirements, pledges, meetings, access,
                    reports, matching, logistics):
         app.include_router(module.router, prefix=API_V1)
     install_pages(app)
