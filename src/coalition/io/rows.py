@@ -428,8 +428,8 @@ def _compile(spec: ResourceSpec[Any], positions: Sequence[int | None], width: in
     count = len(spec.columns)
     lines = [
         "def run(rows, state, errors, limit, build, rules, keys_seen, RowError, MISSING,"
-        " UNSEEN, cell_text, blank_row, "
-        + ", ".join(f"s{i}, m{i}, d{i}" for i in range(count)) + "):",
+        " UNSEEN, CellError, cell_text, blank_row, "
+        + ", ".join(f"s{i}, m{i}, d{i}, p{i}" for i in range(count)) + "):",
         "    found = []",
         "    for number, row in rows:",
         "        state.rows_read += 1",
@@ -444,6 +444,23 @@ def _compile(spec: ResourceSpec[Any], positions: Sequence[int | None], width: in
             # Absent optional column: its default. (A required one fails the header check.)
             lines.append(f"        v{i} = d{i}")
             continue
+        blank = (f"found.append(RowError(number, {name}, None, MISSING))"
+                 if column.required else f"v{i} = d{i}")
+        if column.name == spec.key and column.lookup is None:
+            # The natural key is unique by design: no memo to look in, parse it right here.
+            lines += [
+                f"        t = row[{position}]",
+                "        if t:",
+                "            t = t.strip()",
+                "        if t:",
+                "            try:",
+                f"                v{i} = p{i}(t)",
+                "            except CellError as error:",
+                f"                found.append(RowError(number, {name}, t, str(error)))",
+                "        else:",
+                f"            {blank}",
+            ]
+            continue
         lines += [
             f"        t = row[{position}]",
             "        if t:",
@@ -451,8 +468,7 @@ def _compile(spec: ResourceSpec[Any], positions: Sequence[int | None], width: in
             f"            if v{i} is UNSEEN:",
             f"                v{i} = s{i}(number, t, found)",
             "        else:",
-            (f"            found.append(RowError(number, {name}, None, MISSING))"
-             if column.required else f"            v{i} = d{i}"),
+            f"            {blank}",
         ]
     values = ", ".join(f"{c.name!r}: v{i}" for i, c in enumerate(spec.columns))
     lines += [
@@ -579,9 +595,10 @@ class RowValidator(Generic[R]):
         run = _compile(spec, positions, width, self._check_keys)
         args: list[Any] = []
         for column, slow, memo in zip(spec.columns, self._slow, self._memos, strict=True):
-            args += [slow, memo, column.default]
+            args += [slow, memo, column.default, column.parse]
         return run(rows, self, self.errors, self.max_errors, spec.build, spec.rules,
-                   self._keys_seen, RowError, MISSING, _UNSEEN, cell_text, _blank, *args)
+                   self._keys_seen, RowError, MISSING, _UNSEEN, CellError, cell_text, _blank,
+                   *args)
 
     def raise_if_invalid(self) -> None:
         """Raise `ValidationFailed` listing every collected error, if there is any."""
