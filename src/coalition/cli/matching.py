@@ -65,7 +65,7 @@ def _print_run(r: RunRead) -> None:
     title = "Matching dry run (nothing stored)" if r.dry_run else f"Matching run {r.id}"
     rows: list[tuple[str, object]] = [
         ("requirements x pledges", f"{r.requirements:,} x {r.pledges:,}"),
-        ("compatible pairs (declined, excluded)", f"{r.pairs:,} ({r.excluded_pairs:,})"),
+        ("compatible pairs (declined, left out)", f"{r.pairs:,} ({r.excluded_pairs:,})"),
         ("proposals", f"{r.proposals:,}"),
         ("quantity proposed", f"{r.quantity_proposed:,}"),
     ]

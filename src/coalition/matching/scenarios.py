@@ -264,9 +264,18 @@ def _solve_scenario(data: ScenarioData, base: Baseline, donor_id: int,
 
 def _candidates(data: ScenarioData, base: Baseline, outcome: _Outcome, donor_id: int,
                 rows: Sequence[int]) -> list[list[RefillCandidate]]:
-    """Other donors with uncommitted supply in the gap's group or a history in its category."""
+    """Other donors with uncommitted supply in the gap's group or a history in its category.
+
+    A pledge whose donor declined it for this very need does not count as supply for it.
+    """
     p = data.pledges
     others = p.donor != donor_id
+    declined: dict[int, list[int]] = {}
+    pledge_row = {int(pid): i for i, pid in enumerate(p.id.tolist())}
+    for pid, rid in zip(data.excluded.pledge_id.tolist(), data.excluded.requirement_id.tolist(),
+                        strict=True):
+        if pid in pledge_row:
+            declined.setdefault(rid, []).append(pledge_row[pid])
     # One row per (key, donor): uncommitted and scenario-spare quantity of the others.
     combo = np.stack([base.pledge_key[others], p.donor[others]])
     pairs, inverse = np.unique(combo, axis=1, return_inverse=True)
@@ -283,12 +292,19 @@ def _candidates(data: ScenarioData, base: Baseline, outcome: _Outcome, donor_id:
         found: dict[int, tuple[int, int, int]] = {
             int(d): (int(uncommitted[i]), int(spare[i]), 0)
             for i, d in zip(range(lo, hi), pairs[1, lo:hi].tolist(), strict=True)}
+        for i in declined.get(int(data.requirements.id[row]), []):
+            donor = int(p.donor[i])
+            if donor in found:
+                u, s, h = found[donor]
+                left = int(p.quantity[i] - outcome.scenario_flow[i])
+                found[donor] = (max(u - int(p.quantity[i]), 0), max(s - left, 0), h)
         history = data.history[:, category] if category >= 0 else np.zeros(0, np.int64)
         for donor, hrow in data.history_donor_row.items():
             if donor != donor_id and len(history) and history[hrow] > 0:
                 u, s, _ = found.get(donor, (0, 0, 0))
                 found[donor] = (u, s, int(history[hrow]))
-        ranked = sorted(found.items(), key=lambda kv: (-kv[1][1], -kv[1][0], -kv[1][2], kv[0]))
+        useful = {d: v for d, v in found.items() if v[0] > 0 or v[2] > 0}
+        ranked = sorted(useful.items(), key=lambda kv: (-kv[1][1], -kv[1][0], -kv[1][2], kv[0]))
         out.append([RefillCandidate(donor=data.donors[d].code, uncommitted_quantity=u,
                                     spare_quantity=s, category_pledges=h)
                     for d, (u, s, h) in ranked[:CANDIDATES]])

@@ -20,6 +20,7 @@ from coalition.pledges import flows
 from coalition.requirements import service as requirement_service
 from tests import factories
 from tests.factories import DAY, World
+from tests.service.matching import helpers
 from tests.service.matching.snapshot import database_digest
 
 SHELL_CENTS = 300_000  # 155-a: EUR 3,000 a round
@@ -176,3 +177,26 @@ def test_commitments_to_withdrawn_needs_do_not_count(world: World, session: Sess
     report = scenarios.withdraw(session, actor=SYSTEM, donor="POL")
 
     assert _losses(report) == {kept.id: 50}
+
+
+def test_a_declined_pledge_is_no_refill_for_that_need(world: World, session: Session) -> None:
+    need = factories.requirement(session, quantity=100, priority=1)
+    other = factories.requirement(session, quantity=10, priority=5)
+    factories.pledge(session, donor="POL", quantity=100, confirm=True)
+    deu = factories.pledge(session, donor="DEU", quantity=10, confirm=True)
+    run = matching.run_matching(session, actor=SYSTEM).run
+    assert run is not None
+    (to_other,) = session.scalars(select(Proposal).where(Proposal.pledge_id == deu.id)).all()
+    assert to_other.requirement_id == other.id
+    helpers.proposals_of(session, [(deu.id, need.id, 10)])
+    declined = session.scalars(select(Proposal).where(Proposal.pledge_id == deu.id,
+                                                      Proposal.requirement_id == need.id)).one()
+    matching.decline_proposal(session, actor=world.actor("deu"), proposal_id=declined.id,
+                              reason="promised elsewhere")
+
+    report = scenarios.withdraw(session, actor=SYSTEM, donor="POL")
+
+    (gap,) = report.gaps
+    assert gap.requirement_id == need.id and gap.quantity_lost == 100
+    # DEU's only pledge in the group was declined for this need: history is all it offers.
+    assert [(c.donor, c.uncommitted_quantity) for c in gap.candidates] == [("DEU", 0)]
