@@ -300,21 +300,35 @@ def dominated_arcs(
     thresholds = np.asarray(PRUNE_THRESHOLDS, np.int64)
     if not len(arcs) or not n_req:
         return np.zeros(len(arcs), np.bool_)
-    key = match_key(requirements.item_type, requirements.compat_group)
-    key_row = np.unique(key, return_inverse=True)[1].reshape(-1)
-    key_need = np.bincount(key_row, weights=requirements.quantity)[key_row]
+    keys, req_key = np.unique(match_key(requirements.item_type, requirements.compat_group),
+                              return_inverse=True)
+    req_key = req_key.reshape(-1)
+    key_need = np.bincount(req_key, weights=requirements.quantity, minlength=len(keys))
+    pledge_key = np.searchsorted(keys, match_key(pledges.item_type, pledges.compat_group))
+    pledge_key = np.minimum(pledge_key, len(keys) - 1)
+    in_keys = keys[pledge_key] == match_key(pledges.item_type, pledges.compat_group)
+    key_supply = np.bincount(pledge_key[in_keys], weights=pledges.quantity[in_keys],
+                             minlength=len(keys))
+    # Only a key whose supply exceeds its need can have cheap arcs holding the whole need.
+    candidate = (key_supply >= key_need)[req_key]
+    on = np.flatnonzero(candidate[arcs.requirement])
+    drop = np.zeros(len(arcs), np.bool_)
+    if not len(on):
+        return drop
+    need = key_need[req_key]
     # bucket b: delay in [T[b-1], T[b]); an arc has delay < T[k] iff its bucket <= k.
     n_buckets = len(thresholds) + 1
-    bucket = np.searchsorted(thresholds, costs.delay, side="right")
+    bucket = np.searchsorted(thresholds, costs.delay[on], side="right")
     supply = np.bincount(
-        arcs.requirement * n_buckets + bucket,
-        weights=pledges.quantity[arcs.pledge],
+        arcs.requirement[on] * n_buckets + bucket,
+        weights=pledges.quantity[arcs.pledge[on]],
         minlength=n_req * n_buckets,
     ).reshape(n_req, n_buckets)
-    enough = np.cumsum(supply, axis=1)[:, : len(thresholds)] >= key_need[:, None]
+    enough = np.cumsum(supply, axis=1)[:, : len(thresholds)] >= need[:, None]
     # First (smallest) threshold that suffices, or n_buckets when none does (keep all).
     first = np.where(enough.any(axis=1), enough.argmax(axis=1), n_buckets)
-    return np.asarray(bucket > first[arcs.requirement], dtype=np.bool_)
+    drop[on] = bucket > first[arcs.requirement[on]]
+    return drop
 
 
 def _without(arcs: CompatibleArcs, costs: TierCosts, drop: BoolArray
