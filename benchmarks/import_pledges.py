@@ -3,11 +3,11 @@
 The file is generated once per row count and seed (cached in --workdir): donors and item
 types of the demo registry and catalog, EUR and USD amounts, statuses announced / confirmed /
 withdrawn, joint-fund contributions and the purchases made from them (parent links), labels,
-some notes. Each database is fresh (SQLite file; PostgreSQL in a schema of its own, dropped
+some notes. Each database is fresh (a SQLite file; a PostgreSQL database of its own, dropped
 afterwards), migrated, with the demo registry and catalog. The import runs in a child process
 through `coalition.io.importers.import_file` (what `coalition import pledges` calls), which
 reports its wall time and peak RSS. For PostgreSQL the same file is then COPY'd into a bare
-table (the file's columns, typed, no keys, no indexes) in the same schema, as the baseline.
+table (the file's columns, typed, no keys, no indexes) in the same database, as the baseline.
 
 Targets: PostgreSQL >= 100,000 rows/s and within 2x of the raw COPY; SQLite >= 50,000 rows/s;
 peak RSS < 500 MB.
@@ -96,30 +96,31 @@ def generate(path: Path, rows: int, seed: int, donors: list[str]) -> None:
 @contextmanager
 def database(backend: str, tmp: Path) -> Iterator[tuple[Engine, str]]:
     """A fresh, migrated database with the demo registry and catalog; (engine, URL for the
-    child process). PostgreSQL in a schema of its own."""
+    child process). PostgreSQL gets a database of its own, not a schema in a shared one: the
+    audit log's advisory lock is per database, and other users of it would make us wait."""
+    admin: Engine | None = None
+    name = ""
     if backend == "sqlite":
         url = f"sqlite:///{tmp / 'bench-import.db'}"
-        engine = make_engine(url)
-        schema = ""
     else:
-        schema = f"bench_import_{uuid.uuid4().hex[:8]}"
-        admin = make_engine(PG_URL)
-        with admin.begin() as conn:
-            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-        url = PG_URL
-        engine = make_engine(PG_URL, connect_args={"options": f"-csearch_path={schema}"})
+        name = f"coalition_bench_import_{uuid.uuid4().hex[:8]}"
+        admin = make_engine(PG_URL, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        url = PG_URL.rsplit("/", 1)[0] + "/" + name
+    engine = make_engine(url)
     try:
         with engine.begin() as conn:
             migrate.upgrade(connection=conn)
         with session_scope(engine) as session:
             load_registry(session, SYSTEM)
             load_catalog(session)
-        yield engine, f"{url}#{schema}" if schema else url
+        yield engine, url
     finally:
         engine.dispose()
-        if schema:
-            with admin.begin() as conn:
-                conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        if admin is not None:
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE "{name}"'))
             admin.dispose()
 
 
@@ -127,9 +128,7 @@ def child(url: str, path: str) -> None:
     """Runs in its own process: one import, then its wall time and peak RSS as JSON."""
     from coalition.io.importers import import_file
 
-    base, _, schema = url.partition("#")
-    engine = (make_engine(base, connect_args={"options": f"-csearch_path={schema}"})
-              if schema else make_engine(base))
+    engine = make_engine(url)
     started = time.perf_counter()
     with session_scope(engine) as session:
         report = import_file(session, actor=SYSTEM, resource="pledges", path=path)
