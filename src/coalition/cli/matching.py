@@ -93,9 +93,12 @@ def _print_run(r: RunRead) -> None:
 def runs(limit: int = typer.Option(20, min=1, max=500), user: str | None = AsUserOption,
          as_json: bool = JsonOption) -> None:
     """List matching runs, newest first."""
-    items = service_call(lambda s: [
-        matching_service.summarise(s, actor=_actor(s, user), run=r, with_counts=False)
-        for r in matching_service.list_runs(s, actor=_actor(s, user), limit=limit).items])
+    def work(session: Session) -> list[RunRead]:
+        actor = _actor(session, user)
+        return [matching_service.summarise(session, actor=actor, run=r, with_counts=False)
+                for r in matching_service.list_runs(session, actor=actor, limit=limit).items]
+
+    items = service_call(work)
     if as_json:
         print_json(items)
         return
