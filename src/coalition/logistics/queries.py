@@ -60,14 +60,17 @@ def delivery_by_donor(session: Session, *, actor: Actor) -> list[DonorDelivery]:
 
     Grouped by donor id first and named afterwards, so only the fifty-odd totals meet the
     participants table, not every pledge."""
+    # "+ 0" keeps SQLite from walking the donor index and fetching every pledge from it at
+    # random, four times slower than reading the table through into a temporary b-tree.
+    donor = (Pledge.donor_id + 0).label("donor_id")
     totals = (
-        select(Pledge.donor_id.label("donor_id"), func.count(Pledge.id).label("n"),
+        select(donor, func.count(Pledge.id).label("n"),
                func.sum(Pledge.quantity).label("q"), func.sum(Pledge.quantity_delivered)
                .label("d"), func.sum(Pledge.value_eur_cents).label("v"),
                func.sum(delivered_value_cents(Pledge.value_eur_cents, Pledge.quantity,
                                               Pledge.quantity_delivered)).label("dv"))
         .where(visibility_clause(actor, Pledge))
-        .group_by(Pledge.donor_id).subquery())
+        .group_by(donor).subquery())
     stmt = (select(Participant.code, Participant.name, totals.c.n, totals.c.q, totals.c.d,
                    totals.c.v, totals.c.dv)
             .join(totals, totals.c.donor_id == Participant.id))
