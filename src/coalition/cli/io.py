@@ -170,7 +170,8 @@ def _print_kiel(report: KielReport) -> None:
     console.print(f"{verb} Kiel Support Tracker release {report.release} from {report.file}: "
                   f"{report.rows_read:,} rows read, {report.imported:,} imported "
                   f"({report.created:,} new, {report.updated:,} updated, "
-                  f"{report.unchanged:,} unchanged), {skipped:,} skipped", highlight=False)
+                  f"{report.unchanged:,} unchanged), {skipped:,} skipped", highlight=False,
+                  soft_wrap=True)
     by_id: dict[str, list[str]] = {}
     for _, kiel_id, reason in report.skipped_rows:
         by_id.setdefault(reason, []).append(kiel_id)
@@ -223,7 +224,9 @@ def _export(resource: str, output: Path, format: str | None, user: str | None,
     except DomainError as exc:
         output.unlink(missing_ok=True)
         fail(exc)
-    console.print(f"{count:,} {resource} written to {output} ({kind})", highlight=False)
+    # Soft wrap: a path broken over two lines cannot be copied.
+    console.print(f"{count:,} {resource} written to {output} ({kind})", highlight=False,
+                  soft_wrap=True)
 
 
 def _day(value: dt.datetime | None) -> dt.date | None:

@@ -72,7 +72,8 @@ def _run(kind: ReportKind, *, as_json: bool, as_csv: bool, chart: Path | None,
          donor: str | None, category: str | None, include_withdrawn: bool, user: str | None,
          by: Period = Period.MONTH) -> None:
     if chart is not None and chart.suffix.lower() not in {".png", ".svg"}:
-        err_console.print(f"[bold red]error:[/] --chart: {chart} must end in .png or .svg")
+        err_console.print(f"[bold red]error:[/] --chart: {chart} must end in .png or .svg",
+                          soft_wrap=True)
         raise typer.Exit(2)
     filters = ReportFilter(announced_from=announced_from.date() if announced_from else None,
                            announced_to=announced_to.date() if announced_to else None,
@@ -87,7 +88,8 @@ def _run(kind: ReportKind, *, as_json: bool, as_csv: bool, chart: Path | None,
         _print(report)
     if chart is not None:
         chart.write_bytes(charts.render(report, charts.ChartFormat(chart.suffix.lower()[1:])))
-        (err_console if as_json or as_csv else console).print(f"chart written to {chart}")
+        (err_console if as_json or as_csv else console).print(f"chart written to {chart}",
+                                                                    soft_wrap=True)
 
 
 def _print(report: Report) -> None:

@@ -43,6 +43,9 @@ def pg_array(values: Iterable[Any], pg_type: str) -> str:
     costs more than the statement at 10,000 elements; one joined string costs little."""
     if pg_type in _NUMERIC:
         inner = ",".join("NULL" if v is None else str(v) for v in values)
+    elif pg_type == "timestamptz":
+        # ISO 8601 text holds no character an array literal would need quoted.
+        inner = ",".join("NULL" if v is None else v.isoformat() for v in values)
     else:
         inner = ",".join("NULL" if v is None else _quoted(v) for v in values)
     return "{" + inner + "}"
