@@ -317,6 +317,23 @@ class Boolean:
 
 
 @dataclass(frozen=True)
+class Rule:
+    """A check across the columns of a row whose cells all parsed.
+
+    `reads` names the columns it looks at, so a bulk validator (`coalition.io.frames`) can
+    run it once per distinct combination of their cells instead of once per row; `only_if`
+    names a column without which it finds nothing (a blank there: no problem to report).
+    """
+
+    check: RowRule
+    reads: tuple[str, ...]
+    only_if: str | None = None
+
+    def __call__(self, values: Mapping[str, Any]) -> Iterable[tuple[str, str]]:
+        return self.check(values)
+
+
+@dataclass(frozen=True)
 class Column:
     """One column: `required` means the header must be there and no cell may be blank;
     a blank optional cell (or an absent optional column) takes `default`."""
@@ -351,6 +368,9 @@ class ResourceSpec(Generic[R]):
             raise ValueError(f"spec {self.name}: duplicate column names")
         if self.key is not None and self.key not in names:
             raise ValueError(f"spec {self.name}: key {self.key!r} is not a column")
+        for rule in self.rules:
+            if isinstance(rule, Rule) and not set(rule.reads) <= set(names):
+                raise ValueError(f"spec {self.name}: a rule reads an unknown column")
 
     @property
     def lookups(self) -> frozenset[str]:

@@ -26,6 +26,7 @@ from coalition.io.rows import (
     Integer,
     IsoDate,
     ResourceSpec,
+    Rule,
     Text,
 )
 
@@ -228,21 +229,28 @@ class PledgeRow:
     notes: str
 
 
-def _pledge_rules(v: Mapping[str, Any]) -> list[tuple[str, str]]:
-    problems: list[tuple[str, str]] = []
+def _fx_rule(v: Mapping[str, Any]) -> list[tuple[str, str]]:
     rate = v["fx_rate_to_eur"]
     if v["currency"] == "EUR":
         if rate is not None and rate != 1:
-            problems.append(("fx_rate_to_eur", "must be 1 (or blank) when the currency is EUR"))
+            return [("fx_rate_to_eur", "must be 1 (or blank) when the currency is EUR")]
     elif rate is None:
-        problems.append(("fx_rate_to_eur", "required when the currency is not EUR"))
+        return [("fx_rate_to_eur", "required when the currency is not EUR")]
+    return []
+
+
+def _own_parent_rule(v: Mapping[str, Any]) -> list[tuple[str, str]]:
     parent = v["parent_external_id"]
     if parent is not None and parent == v["external_id"]:
-        problems.append(("parent_external_id", "a pledge cannot be its own parent"))
-    elif parent is None and v["funding"] == "joint_fund_purchase":
+        return [("parent_external_id", "a pledge cannot be its own parent")]
+    return []
+
+
+def _purchase_parent_rule(v: Mapping[str, Any]) -> list[tuple[str, str]]:
+    if v["parent_external_id"] is None and v["funding"] == "joint_fund_purchase":
         # Without the link to the contribution that paid for it, money would count twice.
-        problems.append(("parent_external_id", "required for a joint_fund_purchase"))
-    return problems
+        return [("parent_external_id", "required for a joint_fund_purchase")]
+    return []
 
 
 def _build_pledge(v: dict[str, Any]) -> PledgeRow:
@@ -289,7 +297,12 @@ PLEDGES: ResourceSpec[PledgeRow] = ResourceSpec(
                description="for a joint-fund purchase: the contribution that paid for it"),
         Column("notes", Text(2000), default="", example=""),
     ),
-    rules=(_pledge_rules,),
+    rules=(
+        Rule(_fx_rule, reads=("currency", "fx_rate_to_eur")),
+        Rule(_own_parent_rule, reads=("external_id", "parent_external_id"),
+             only_if="parent_external_id"),
+        Rule(_purchase_parent_rule, reads=("funding", "parent_external_id")),
+    ),
     build=_build_pledge,
 )
 

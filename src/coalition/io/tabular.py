@@ -22,12 +22,15 @@ from dataclasses import dataclass
 from decimal import Decimal
 from itertools import chain
 from pathlib import Path
-from typing import IO, Literal, Protocol
+from typing import IO, TYPE_CHECKING, Literal, Protocol
 
 from openpyxl import load_workbook
 from openpyxl.utils.exceptions import InvalidFileException
 
 from coalition.errors import FieldError, ValidationFailed
+
+if TYPE_CHECKING:
+    import polars as pl
 
 Format = Literal["csv", "xlsx", "json"]
 ExtraColumns = Literal["error", "ignore"]
@@ -223,8 +226,9 @@ class _CsvTable:
                 first = self._handle.readline()
                 if not first.strip():
                     raise FileFormatError(path, "the file is empty: no header row")
+                self.separator = _sniff_delimiter(first)
                 self._reader = csv.reader(chain([first], self._handle),
-                                          delimiter=_sniff_delimiter(first))
+                                          delimiter=self.separator)
                 header = next(self._reader)
             self.mapping = map_header(path, header, columns, extra=extra)
             self.width = len(header)
@@ -317,6 +321,52 @@ def open_cells(
     laid_out = ((number, [cells.get(n) for n in names])
                 for number, cells in chain([first] if first else [], rows))
     return CellTable(present, tuple(range(len(names))), 0, laid_out, rows.close)
+
+
+class FrameReadError(Exception):
+    """polars could not read the file the way the csv module would: read it row by row."""
+
+
+@dataclass
+class FrameTable:
+    """A CSV file opened for chunked reading with polars: its header already checked by the
+    csv module (the same errors as `open_cells`), then chunks of raw text cells, one
+    column per declared column the file has, plus the row number (`ROW`)."""
+
+    path: Path
+    present: frozenset[str]
+    separator: str
+    picks: dict[int, str]
+
+    def batches(self, rows: int) -> Iterator[pl.DataFrame]:
+        """Chunks of about `rows` rows; raises FrameReadError where polars and the csv
+        module could disagree (more cells than headers, bad UTF-8, broken quoting)."""
+        import polars as pl
+
+        from coalition.io.frames import ROW
+
+        try:
+            scan = pl.scan_csv(self.path, separator=self.separator, infer_schema=False,
+                               row_index_name=ROW, row_index_offset=2, quote_char='"',
+                               raise_if_empty=False)
+            names = scan.collect_schema().names()
+            chosen = [pl.col(ROW).cast(pl.Int64)] + [
+                pl.col(names[index + 1]).alias(name) for index, name in self.picks.items()]
+            yield from scan.select(chosen).collect_batches(chunk_size=rows)
+        except (pl.exceptions.PolarsError, IndexError, OSError) as exc:
+            raise FrameReadError(str(exc)) from exc
+
+
+def open_frames(path: Path | str, columns: Sequence[DeclaredColumn],
+                wanted: Iterable[str]) -> FrameTable:
+    """Check a CSV file's header as `open_cells` does, for reading the `wanted` columns of
+    it in polars chunks."""
+    path = Path(path)
+    keep = set(wanted)
+    with _CsvTable(path, columns, "error") as table:
+        picks = {index: name for index, name in table.mapping if name in keep}
+        separator = table.separator
+    return FrameTable(path, frozenset(picks.values()), separator, picks)
 
 
 def _sniff_delimiter(header_line: str) -> str:

@@ -10,9 +10,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import polars as pl
 from sqlalchemy.orm import Session
 
 from coalition.access.actor import Actor
+from coalition.io.frames import ROW, FrameValidator
 from coalition.io.importers._common import (
     ErrorLimit,
     ImportFailed,
@@ -21,12 +23,13 @@ from coalition.io.importers._common import (
     estimate_rows,
     file_digest,
 )
+from coalition.io.importers._pledge_frames import prepare
 from coalition.io.importers._records import RecordImport, declared_columns
-from coalition.io.importers.pledges import PledgeLoad
+from coalition.io.importers.pledges import PledgeLoad, PledgeLoadResult
 from coalition.io.importers.records import CatalogHandler, ParticipantHandler, RequirementHandler
 from coalition.io.rows import DEFAULT_MAX_ERRORS, RowValidator
 from coalition.io.specs import CATALOG, PARTICIPANTS, PLEDGES, REQUIREMENTS, get_spec
-from coalition.io.tabular import open_cells
+from coalition.io.tabular import FrameReadError, detect_format, open_cells, open_frames
 
 RESOURCES = ("participants", "catalog", "requirements", "pledges")
 
@@ -92,6 +95,88 @@ def _record_import(session: Session, actor: Actor, resource: str, max_errors: in
 
 def _import_pledges(session: Session, actor: Actor, path: Path, report: ImportReport,
                     format: str | None, max_errors: int, progress: Progress | None) -> None:
+    if detect_format(path, format) == "csv":
+        attempt = session.begin_nested()
+        try:
+            _import_pledge_frames(session, actor, path, report, max_errors, progress)
+        except FrameReadError:
+            # polars and the csv module might read this file differently: start again, row by
+            # row (which also reports what is wrong with it, if anything).
+            attempt.rollback()
+        except BaseException:
+            attempt.rollback()
+            raise
+        else:
+            attempt.commit()
+            return
+    _import_pledge_rows(session, actor, path, report, format, max_errors, progress)
+
+
+_CHUNK_ROWS = 100_000
+
+
+def _import_pledge_frames(session: Session, actor: Actor, path: Path, report: ImportReport,
+                          max_errors: int, progress: Progress | None) -> None:
+    """A CSV file in chunks: the rows `FrameValidator` proves valid are stored as frames, the
+    others go through `RowValidator` and `PledgeLoad.add`, which give the messages."""
+    table = open_frames(path, declared_columns(PLEDGES), [c.name for c in PLEDGES.columns])
+    limit = ErrorLimit(max_errors)
+    load = PledgeLoad(session, actor=actor, source=report.file, errors=limit,
+                      present=table.present, audit_facts={"sha256": report.sha256},
+                      expected_rows=estimate_rows(path, "csv"))
+    lookups = load.lookups()
+    validator = RowValidator(PLEDGES, lookups=lookups, max_errors=max_errors,
+                             check_duplicate_keys=False)
+    frames = FrameValidator(PLEDGES, lookups=lookups)
+    names = [c.name for c in PLEDGES.columns if c.name in table.present]
+    positions = tuple(names.index(c.name) if c.name in table.present else None
+                      for c in PLEDGES.columns)
+    fast = 0
+    try:
+        for chunk in table.batches(_CHUNK_ROWS):
+            clean, rest = frames.split(chunk)
+            ready, routed = prepare(load, clean)
+            keys = chunk.get_column("external_id") if "external_id" in names else None
+            if keys is not None and keys.str.strip_chars().drop_nulls().is_duplicated().any():
+                # The row path names the row each duplicate repeats, in file order.
+                slow = chunk
+                ready = ready.clear()
+            else:
+                slow = pl.concat([rest.select(ROW, *names),
+                                  chunk.filter(pl.col(ROW).is_in(routed.implode()))
+                                  .select(ROW, *names)]).sort(ROW)
+            cells = zip(slow.get_column(ROW), slow.select(names).iter_rows(), strict=True)
+            for number, row in validator.validate_cells(cells, positions):
+                load.add(number, row)
+                if limit.full:
+                    break
+            fast += ready.height
+            load.add_frame(ready)
+            if progress is not None:
+                progress(chunk.height)
+            if len(limit.errors) + len(validator.errors) >= max_errors:
+                break
+        result = load.finish()
+    except BaseException:
+        load.abort()
+        raise
+    report.rows_read = validator.rows_read + fast
+    _finish(report, result, validator, limit, max_errors)
+
+
+def _finish(report: ImportReport, result: PledgeLoadResult, validator: RowValidator[Any],
+            limit: ErrorLimit, max_errors: int) -> None:
+    errors = (validator.errors + limit.errors)[:max_errors]
+    if errors:
+        raise ImportFailed("pledges", report.file, errors, rows_read=report.rows_read,
+                           stopped_early=validator.stopped_early or len(errors) >= max_errors)
+    report.created, report.updated, report.unchanged = (result.created, result.updated,
+                                                        result.unchanged)
+    report.extra["statuses"] = dict(sorted(result.statuses.items()))
+
+
+def _import_pledge_rows(session: Session, actor: Actor, path: Path, report: ImportReport,
+                        format: str | None, max_errors: int, progress: Progress | None) -> None:
     limit = ErrorLimit(max_errors)
     with open_cells(path, declared_columns(PLEDGES), format=format) as table:
         load = PledgeLoad(session, actor=actor, source=report.file, errors=limit,
@@ -120,10 +205,4 @@ def _import_pledges(session: Session, actor: Actor, path: Path, report: ImportRe
             load.abort()
             raise
     report.rows_read = validator.rows_read
-    errors = (validator.errors + limit.errors)[:max_errors]
-    if errors:
-        raise ImportFailed("pledges", report.file, errors, rows_read=validator.rows_read,
-                           stopped_early=validator.stopped_early or len(errors) >= max_errors)
-    report.created, report.updated, report.unchanged = (result.created, result.updated,
-                                                        result.unchanged)
-    report.extra["statuses"] = dict(sorted(result.statuses.items()))
+    _finish(report, result, validator, limit, max_errors)

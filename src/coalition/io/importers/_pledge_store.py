@@ -9,18 +9,22 @@ the session's own connection, inside the caller's transaction.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from sqlalchemy import Connection, Index, Table, func, select
 from sqlalchemy.schema import AddConstraint, CreateIndex, DropConstraint, DropIndex
 
 from coalition.db import Base
 from coalition.pledges.models import Pledge
+
+if TYPE_CHECKING:
+    import polars as pl
 
 # The pledge columns a new row fills, in insert order (the id comes first on PostgreSQL):
 # the 16 of a `NewPledge`, then the ones every new pledge starts with.
@@ -49,6 +53,8 @@ _BULK_CACHE_KIB = 128 * 1024
 _INSERT_HISTORY = ("INSERT INTO pledge_transitions (pledge_id, from_status, to_status, at,"
                    " actor, reason)")
 _BATCH = "coalition_import_batch"
+# A prepared frame's columns in INSERT_COLUMNS order (the first 16).
+_FRAME_COLUMNS = INSERT_COLUMNS[:16]
 # Well under SQLite's limit of 32,766 bound variables per statement.
 _SQLITE_CHUNK = 10_000
 
@@ -150,6 +156,31 @@ class PledgeStore:
         announced, then one step to its imported status when that is not announced."""
         raise NotImplementedError
 
+    def insert_frame(self, frame: pl.DataFrame, *, at: dt.datetime) -> tuple[int, int]:
+        """`insert` for a chunk `_pledge_frames.prepare` made ready: the first and last of
+        the consecutive ids its rows got, in order. Raises DuplicateKey like `insert`."""
+        raise NotImplementedError
+
+    def history_range(self, first: int, last: int, *, at: dt.datetime, actor: str,
+                      reason: str) -> None:
+        """`history` for the pledges with ids first..last, read back from the table."""
+        mark = self.mark
+        where = f"id BETWEEN {mark} AND {mark}"
+        with contextlib.closing(self.raw.cursor()) as cursor:
+            cursor.execute(_HISTORY.format(
+                from_status="NULL", to_status="'announced'", p=mark,
+                reason="'pledge recorded'", where=where, extra=""),
+                (at_value := self._time(at), actor, first, last))
+            cursor.execute(_HISTORY.format(
+                from_status="'announced'", to_status="status", p=mark, reason=mark,
+                where=where, extra="AND status <> 'announced'"),
+                (at_value, actor, reason, first, last))
+
+    mark = "?"
+
+    def _time(self, at: dt.datetime) -> Any:
+        return at
+
 
 class PostgresStore(PledgeStore):
     threaded = True
@@ -216,6 +247,39 @@ class PostgresStore(PledgeStore):
                 raise DuplicateKey(str(exc)) from exc
             cursor.execute(f"RELEASE SAVEPOINT {_BATCH}")
         return ids
+
+    mark = "%s"
+
+    def insert_frame(self, frame: pl.DataFrame, *, at: dt.datetime) -> tuple[int, int]:
+        import polars as pl
+        import psycopg
+
+        count = frame.height
+        with self.raw.cursor() as cursor:
+            # The table lock keeps every other writer of pledges (the only users of the
+            # sequence) out, so the ids taken here are one run.
+            cursor.execute("SELECT min(v), max(v) FROM (SELECT nextval(%s) AS v"
+                           " FROM generate_series(1, %s)) AS taken", (self.sequence, count))
+            first, last = cursor.fetchone()
+            if last - first + 1 != count:
+                raise RuntimeError("pledge ids taken by another writer during an import")
+            stamp = at.isoformat()
+            data = frame.select(
+                pl.int_range(first, last + 1, dtype=pl.Int64).alias("id"),
+                *_FRAME_COLUMNS,
+                *(pl.lit(0).alias(c) for c in INSERT_COLUMNS[16:19]),
+                *(pl.lit(stamp).alias(c) for c in INSERT_COLUMNS[19:]),
+            ).write_csv(include_header=False, quote_style="non_numeric", null_value="")
+            names = ", ".join(("id", *INSERT_COLUMNS))
+            cursor.execute(f"SAVEPOINT {_BATCH}")
+            try:
+                with cursor.copy(f"COPY pledges ({names}) FROM STDIN (FORMAT CSV)") as copy:
+                    copy.write(data)
+            except psycopg.errors.UniqueViolation as exc:
+                cursor.execute(f"ROLLBACK TO SAVEPOINT {_BATCH}")
+                raise DuplicateKey(str(exc)) from exc
+            cursor.execute(f"RELEASE SAVEPOINT {_BATCH}")
+        return first, last
 
     def history(self, ids: Sequence[int], statuses: Sequence[str], *, at: dt.datetime,
                 actor: str, reason: str) -> None:
@@ -329,6 +393,43 @@ class SqliteStore(PledgeStore):
         finally:
             cursor.close()
         return list(range(last - len(rows) + 1, last + 1))
+
+    def _time(self, at: dt.datetime) -> Any:
+        return _sqlite_time(at)
+
+    def insert_frame(self, frame: pl.DataFrame, *, at: dt.datetime) -> tuple[int, int]:
+        import polars as pl
+
+        when = _sqlite_time(at)
+        text = "%Y-%m-%d"
+        # The values SQLAlchemy would bind: floats for NUMERIC (polars reads a decimal text
+        # to the nearest double, as float(Decimal(text)) does), ISO text for dates.
+        rows = frame.select(
+            "external_id", "donor_id", "item_type_id", "quantity",
+            pl.col("amount").cast(pl.Float64), "currency",
+            pl.col("fx_rate_to_eur").cast(pl.Float64), pl.col("fx_date").dt.to_string(text),
+            "value_eur_cents", "funding", pl.col("announced_on").dt.to_string(text),
+            pl.col("available_from").dt.to_string(text), "format_id", "releasability",
+            "status", "notes",
+            *(pl.lit(0).alias(c) for c in INSERT_COLUMNS[16:19]),
+            *(pl.lit(when).alias(c) for c in INSERT_COLUMNS[19:]),
+        ).iter_rows()
+        cursor = self.raw.cursor()
+        cursor.execute(f"SAVEPOINT {_BATCH}")
+        try:
+            try:
+                cursor.executemany(self._insert, rows)
+            except sqlite3.IntegrityError as exc:
+                if "UNIQUE" not in str(exc):
+                    raise
+                cursor.execute(f"ROLLBACK TO SAVEPOINT {_BATCH}")
+                cursor.execute(f"RELEASE SAVEPOINT {_BATCH}")
+                raise DuplicateKey(str(exc)) from exc
+            cursor.execute(f"RELEASE SAVEPOINT {_BATCH}")
+            last = cursor.execute("SELECT last_insert_rowid()").fetchone()[0]
+        finally:
+            cursor.close()
+        return last - frame.height + 1, last
 
     def history(self, ids: Sequence[int], statuses: Sequence[str], *, at: dt.datetime,
                 actor: str, reason: str) -> None:

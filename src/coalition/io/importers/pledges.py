@@ -24,10 +24,11 @@ import hashlib
 import queue
 import threading
 from array import array
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import polars as pl
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
@@ -38,6 +39,8 @@ from coalition.access.visibility import can_see
 from coalition.catalog.models import ItemType
 from coalition.db import utcnow
 from coalition.errors import DomainError, Forbidden
+from coalition.io.frames import ROW
+from coalition.io.importers import _pledge_frames
 from coalition.io.importers._common import ErrorLimit, row_errors_from
 from coalition.io.importers._pledge_store import (
     DuplicateKey,
@@ -176,10 +179,23 @@ class PledgeLoad:
             if self.errors.full:
                 return
 
-    def _send(self) -> None:
+    def add_frame(self, frame: pl.DataFrame) -> None:
+        """Rows `_pledge_frames.prepare` made ready, after the rows before them."""
+        self.flush()
+        if frame.height and not self.errors:
+            self._writer_for().put(frame)
+
+    def flush(self) -> None:
+        if self._batch:
+            self._send()
+
+    def _writer_for(self) -> _Writer:
         if self._writer is None:
             self._writer = _Writer(self, threaded=self.store.threaded)
-        self._writer.put(self._batch)
+        return self._writer
+
+    def _send(self) -> None:
+        self._writer_for().put(self._batch)
         self._batch = []
 
     def finish(self) -> PledgeLoadResult:
@@ -269,6 +285,43 @@ class PledgeLoad:
                             "statuses": r.statuses})
 
     # --- the writer's side (runs in the writer thread) ---------------------------------
+
+    def _store_frame(self, frame: pl.DataFrame, state: _WriterState) -> None:
+        """A prepared chunk: rows whose key is stored go the row path (compared, updated or
+        named as duplicates), the others are inserted in one statement."""
+        if self.errors:
+            return
+        if self.look_up:
+            keys = frame.get_column("external_id")
+            stored = self.store.existing(keys.to_list())
+            if stored:
+                known = keys.is_in(pl.Series(list(stored), dtype=pl.String()).implode())
+                self._store_batch(_pledge_frames.candidates(frame.filter(known)), state)
+                frame = frame.filter(~known)
+                if self.errors or frame.is_empty():
+                    return
+        try:
+            first, last = self.store.insert_frame(frame, at=self.now)
+        except DuplicateKey:
+            self._duplicates(_pledge_frames.candidates(frame), state)
+            return
+        self.store.history_range(first, last, at=self.now, actor=self.actor.label,
+                                 reason=self.reason)
+        statuses = self.result.statuses
+        for status, count in frame.get_column("status").value_counts().iter_rows():
+            statuses[status] = statuses.get(status, 0) + count
+        if state.first_id == _NO_ID:
+            state.first_id = first
+        state.ids.extend(range(first, last + 1))
+        state.rows.frombytes(frame.get_column(ROW).cast(pl.Int64).to_numpy().tobytes())
+        children = frame.with_row_index("_at").filter(
+            pl.col("parent_external_id").is_not_null())
+        state.parents.extend(
+            (first + at, parent, number) for at, parent, number in children.select(
+                "_at", "parent_external_id", ROW).iter_rows())
+        self.result.created += frame.height
+        if self.keep_ids:
+            self.result.created_ids.extend(range(first, last + 1))
 
     def _store_batch(self, batch: list[Candidate], state: _WriterState) -> None:
         existing = self.store.existing([c[1] for c in batch]) if self.look_up else {}
@@ -383,6 +436,8 @@ _NEW_STATUSES = frozenset({"announced", "confirmed", "withdrawn", "cancelled"})
 _UNREACHABLE = ("is reached through allocations and deliveries, not by import; "
                 "import the pledge as confirmed and allocate it")
 _NO_ID = 2**63
+# A writer's job: candidates of the row path, or a chunk `_pledge_frames.prepare` made ready.
+_Job = list[Candidate] | pl.DataFrame
 
 
 @dataclass
@@ -407,7 +462,7 @@ class _Writer:
         self.state = _WriterState()
         self.failure: BaseException | None = None
         # Two batches in flight: one being stored, one ready; more would only cost memory.
-        self.queue: queue.Queue[list[Candidate] | None] = queue.Queue(maxsize=2)
+        self.queue: queue.Queue[_Job | None] = queue.Queue(maxsize=2)
         self.thread: threading.Thread | None = None
         if threaded:
             self.thread = threading.Thread(target=self._run, name="pledge-import-writer",
@@ -422,8 +477,13 @@ class _Writer:
     def changes(self) -> list[_Change]:
         return self.state.changes
 
+    def _store(self, job: _Job) -> None:
+        if isinstance(job, pl.DataFrame):
+            self.load._store_frame(job, self.state)
+        else:
+            self.load._store_batch(job, self.state)
+
     def _run(self) -> None:
-        store: Callable[[list[Candidate], _WriterState], None] = self.load._store_batch
         while True:
             batch = self.queue.get()
             if batch is None:
@@ -431,13 +491,13 @@ class _Writer:
             if self.failure is not None:
                 continue
             try:
-                store(batch, self.state)
+                self._store(batch)
             except BaseException as exc:  # handed to the caller's thread in close()/put()
                 self.failure = exc
 
-    def put(self, batch: list[Candidate]) -> None:
+    def put(self, batch: _Job) -> None:
         if self.thread is None:
-            self.load._store_batch(batch, self.state)
+            self._store(batch)
             return
         if self.failure is not None:
             self.close()
