@@ -16,7 +16,6 @@ import datetime as dt
 import hashlib
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from operator import itemgetter
 from typing import Any
 
 from pydantic import TypeAdapter
@@ -43,7 +42,15 @@ from coalition.logistics.models import (
     SiteKind,
 )
 from coalition.logistics.schemas import BatchResult, DeliveryEventIn
-from coalition.logistics.state import HUB_EVENTS, QUIET, Event, LineState, ShipmentState, replay
+from coalition.logistics.state import (
+    HUB_EVENTS,
+    MOVING,
+    QUIET,
+    Event,
+    LineState,
+    ShipmentState,
+    replay,
+)
 from coalition.pledges.models import Allocation, AllocationStatus
 
 MAX_BATCH = 10_000
@@ -63,8 +70,6 @@ _STATE_TYPES = ("int8", "text", "timestamptz", "timestamptz", "timestamptz", "ti
                 "timestamptz", "int8", "text", "timestamptz", "text", "timestamptz", "int4")
 _LINE_COLUMNS = ("id", "quantity_received", "quantity_damaged", "quantity_missing")
 _LINE_TYPES = ("int8", "int8", "int8", "int8")
-# (occurred_at, external_id): the order derived state follows.
-_ORDER = itemgetter(3, 0)
 
 
 @dataclass
@@ -137,7 +142,8 @@ def _ingest(session: Session, actor: Actor, parsed: list[DeliveryEventIn], numbe
     now = utcnow()
     sites = {code: (site_id, kind) for site_id, code, kind in
              session.execute(select(Site.id, Site.code, Site.kind))}
-    touched = _load(session, actor, Shipment.reference, {row["shipment"] for row in parsed})
+    touched, links = _load(session, actor, Shipment.reference,
+                           {row["shipment"] for row in parsed})
     batch = EventBatch(received_at=now, actor=actor.label, source=source or "per row",
                        rows=len(parsed), inserted=0, duplicates=0, shipments_touched=0,
                        digest="")
@@ -145,27 +151,41 @@ def _ingest(session: Session, actor: Actor, parsed: list[DeliveryEventIn], numbe
     session.flush()
     batch_id = batch.id
     check = _Check(actor, numbers, touched, sites, source, now)
-    # Optimistic: a batch is nearly always all new, so each row goes in as soon as it checks
-    # out. Only if some id exists already does the savepoint roll back and the batch get
-    # compared with what is stored.
-    try:
-        with session.begin_nested(), _bulk.Appender(
-                session, DeliveryEvent.__tablename__, _COLUMNS, _TYPES) as out:
-            check.run(parsed, lambda e: out.write((*e, batch_id, now)))
-        stored, resent = check.events, 0
-    except _bulk.UniqueViolation:
-        stored, resent = _store_new(session, check.events, check.row_of, batch.id, now)
-    duplicates = check.duplicates
+    # Optimistic twice over: a batch is nearly always clean and all new, so it is checked
+    # column by column and appended in one statement. Any row that needs a closer look sends
+    # the batch down the careful path, row by row, which names every problem; only if some
+    # id exists already does the batch get compared with what is stored.
+    stored: list[Event] | None = None
+    times: list[str] | None = None
+    resent = 0
+    prepared = check.prepare(parsed)
+    if prepared is not None:
+        try:
+            with session.begin_nested():
+                _bulk.append_columns(session, DeliveryEvent.__tablename__, _COLUMNS,
+                                     prepared.columns(batch_id, now), _TYPES)
+            stored, times = prepared.events, prepared.times
+        except _bulk.UniqueViolation:
+            pass
+    if stored is None:
+        try:
+            with session.begin_nested(), _bulk.Appender(
+                    session, DeliveryEvent.__tablename__, _COLUMNS, _TYPES) as out:
+                check.run(parsed, lambda e: out.write((*e, batch_id, now)))
+            stored = check.events
+        except _bulk.UniqueViolation:
+            stored, resent = _store_new(session, check.events, check.row_of, batch.id, now)
     by_id = {t.id: t for t in touched.values()}
-    for event in sorted(stored, key=_ORDER):
+    # The fold is commutative: no need to sort.
+    for event in stored:
         by_id[event.shipment_id].state.apply(event)
     changed = [by_id[i] for i in sorted({e.shipment_id for e in stored})]
-    allocations, transitions = _write(session, actor, changed, now,
+    allocations, transitions = _write(session, actor, changed, links, now,
                                       reason=f"delivery events batch {batch.id}")
     batch.inserted = len(stored)
-    batch.duplicates = duplicates + resent
+    batch.duplicates = check.duplicates + resent
     batch.shipments_touched = len(changed)
-    batch.digest = digest(stored)
+    batch.digest = _digest(stored, times)
     session.flush()
     audit.record(session, actor=actor, action="delivery_events.ingest", target=batch)
     return BatchResult(batch_id=batch.id, rows=batch.rows, inserted=batch.inserted,
@@ -174,9 +194,28 @@ def _ingest(session: Session, actor: Actor, parsed: list[DeliveryEventIn], numbe
                        digest=batch.digest)
 
 
+@dataclass
+class _Prepared:
+    """A clean batch, column by column: the events and their times as UTC ISO 8601 text."""
+
+    events: list[Event]
+    times: list[str]
+
+    def columns(self, batch_id: int, now: dt.datetime) -> list[Sequence[Any]]:
+        """The stored columns (`_COLUMNS`), times as UTC ISO 8601 text."""
+        n = len(self.events)
+        out: list[Sequence[Any]] = list(zip(*self.events, strict=True)) if n else [
+            () for _ in range(11)]
+        out[3] = self.times
+        out.append([batch_id] * n)
+        out.append([now.astimezone(dt.UTC).isoformat()] * n)
+        return out
+
+
 def _load(session: Session, actor: Actor, key: Any, keys: Collection[Any]
-          ) -> dict[Any, _Touched]:
-    """The shipments with the given keys, locked, with lines, route hubs and stored state."""
+          ) -> tuple[dict[Any, _Touched], dict[int, rollup.Link]]:
+    """The shipments with the given keys, locked, with lines, route hubs and stored state, and
+    the pledge and requirement of each line's allocation."""
     stmt = (
         select(Shipment.id, Shipment.reference, Shipment.donor_id, Shipment.recipient_id,
                Shipment.format_id, visibility_clause(actor, Shipment).label("visible"),
@@ -187,48 +226,55 @@ def _load(session: Session, actor: Actor, key: Any, keys: Collection[Any]
                Shipment.event_count)
         .order_by(Shipment.id).with_for_update(of=Shipment))
     rows = _bulk.fetch_in(session, stmt, key, keys)
-    ids = [r.id for r in rows]
+    ids = [r[0] for r in rows]
     lines: dict[int, dict[int, LineState]] = {i: {} for i in ids}
-    cancelled: dict[int, set[int]] = {i: set() for i in ids}
-    for line in _bulk.fetch_in(session, select(
+    cancelled: dict[int, set[int]] = {}
+    links: dict[int, rollup.Link] = {}
+    for (line_id, shipment_id, allocation_id, quantity, received, damaged, missing, status,
+         pledge_id, requirement_id) in _bulk.fetch_in(session, select(
             ShipmentLine.id, ShipmentLine.shipment_id, ShipmentLine.allocation_id,
             ShipmentLine.quantity, ShipmentLine.quantity_received, ShipmentLine.quantity_damaged,
-            ShipmentLine.quantity_missing, Allocation.status)
+            ShipmentLine.quantity_missing, Allocation.status, Allocation.pledge_id,
+            Allocation.requirement_id)
             .join(Allocation, Allocation.id == ShipmentLine.allocation_id),
             ShipmentLine.shipment_id, ids):
-        lines[line.shipment_id][line.allocation_id] = LineState(
-            line.id, line.allocation_id, line.quantity, line.quantity_received,
-            line.quantity_damaged, line.quantity_missing)
-        if line.status is AllocationStatus.CANCELLED:
-            cancelled[line.shipment_id].add(line.allocation_id)
-    hubs: dict[int, set[int]] = {i: set() for i in ids}
-    last_leg: dict[int, tuple[int, int]] = {}
-    for leg in _bulk.fetch_in(session, select(ShipmentLeg.shipment_id, ShipmentLeg.seq,
-                                              ShipmentLeg.to_site_id),
-                              ShipmentLeg.shipment_id, ids):
-        hubs[leg.shipment_id].add(leg.to_site_id)
-        if leg.seq > last_leg.get(leg.shipment_id, (0, 0))[0]:
-            last_leg[leg.shipment_id] = (leg.seq, leg.to_site_id)
+        lines[shipment_id][allocation_id] = LineState(
+            line_id, allocation_id, quantity, received, damaged, missing)
+        links[allocation_id] = rollup.Link(pledge_id, requirement_id)
+        if status is AllocationStatus.CANCELLED:
+            cancelled.setdefault(shipment_id, set()).add(allocation_id)
+    legs: dict[int, list[tuple[int, int]]] = {}
+    for shipment_id, seq, to_site_id in _bulk.fetch_in(
+            session, select(ShipmentLeg.shipment_id, ShipmentLeg.seq, ShipmentLeg.to_site_id),
+            ShipmentLeg.shipment_id, ids):
+        legs.setdefault(shipment_id, []).append((seq, to_site_id))
     out: dict[Any, _Touched] = {}
-    for r in rows:
+    by_reference = key is Shipment.reference
+    none: frozenset[int] = frozenset()
+    for (shipment_id, reference, donor_id, recipient_id, format_id, visible, dispatched_at,
+         handed_over_at, first_received_at, last_received_at, cancelled_at, position_site_id,
+         position_kind, position_at, position_event, last_event_at, event_count) in rows:
+        route = legs.get(shipment_id)
         # Every leg but the last ends at a hub; the last ends at the destination.
-        route_hubs = hubs[r.id] - {last_leg[r.id][1]} if r.id in last_leg else set()
+        route_hubs = (frozenset(site for _, site in route) - {max(route)[1]} if route
+                      else none)
+        shipment_lines = lines[shipment_id]
         state = ShipmentState(
-            dispatched_at=r.dispatched_at, handed_over_at=r.handed_over_at,
-            first_received_at=r.first_received_at, last_received_at=r.last_received_at,
-            cancelled_at=r.cancelled_at, position_site_id=r.position_site_id,
-            position_kind=r.position_kind, position_at=r.position_at,
-            position_event=r.position_event, last_event_at=r.last_event_at,
-            event_count=r.event_count, lines=lines[r.id])
-        out[r.reference if key is Shipment.reference else r.id] = _Touched(
-            id=r.id, reference=r.reference, donor_id=r.donor_id, recipient_id=r.recipient_id,
-            format_id=r.format_id,
-            visible=bool(r.visible), hubs=frozenset(route_hubs),
-            cancelled_allocations=frozenset(cancelled[r.id]), state=state,
-            cancelled=state.status is ShipmentStatus.CANCELLED,
-            before=state.contributions(),
-            before_lines={a: (x.received, x.damaged, x.missing) for a, x in lines[r.id].items()})
-    return out
+            dispatched_at, handed_over_at, first_received_at, last_received_at, cancelled_at,
+            position_site_id, position_kind, position_at, position_event, last_event_at,
+            event_count, shipment_lines)
+        current = state.status
+        moving = current in MOVING
+        out[reference if by_reference else shipment_id] = _Touched(
+            id=shipment_id, reference=reference, donor_id=donor_id, recipient_id=recipient_id,
+            format_id=format_id, visible=bool(visible), hubs=route_hubs,
+            cancelled_allocations=frozenset(cancelled.get(shipment_id, none)), state=state,
+            cancelled=current is ShipmentStatus.CANCELLED,
+            before={a: ((x.quantity, min(x.received, x.quantity)) if moving else (0, 0))
+                    for a, x in shipment_lines.items()},
+            before_lines={a: (x.received, x.damaged, x.missing)
+                          for a, x in shipment_lines.items()})
+    return out, links
 
 
 def _may_record(actor: Actor, shipment: _Touched) -> bool:
@@ -257,6 +303,89 @@ class _Check:
         self.events: list[Event] = []
         self.row_of: dict[str, int] = {}
         self.duplicates = 0
+
+    def prepare(self, parsed: list[DeliveryEventIn]) -> _Prepared | None:
+        """The batch resolved column by column, when every row is good and no id repeats;
+        None when some row needs `run` to say what is wrong with it (or is a repeat).
+
+        Accepts only what `run` accepts, and resolves it the same way."""
+        n = len(parsed)
+        ok: dict[str, int] = {}
+        blocked: set[int] = set()
+        route: set[tuple[int, int]] = set()
+        lines: dict[tuple[int, int], int] = {}
+        for reference, shipment in self.touched.items():
+            if not shipment.visible or not _may_record(self.actor, shipment):
+                continue
+            ok[reference] = shipment.id
+            if shipment.cancelled or shipment.cancelled_allocations:
+                blocked.add(shipment.id)
+            route.update((shipment.id, hub) for hub in shipment.hubs)
+            lines.update(((shipment.id, a), line.quantity)
+                         for a, line in shipment.state.lines.items())
+        shipment_ids = list(map(ok.get, [row["shipment"] for row in parsed]))
+        if None in shipment_ids:
+            return None
+        external_ids = [row["external_id"] for row in parsed]
+        if len(set(external_ids)) != n:
+            return None
+        kinds = [row["kind"] for row in parsed]
+        if blocked and any(k not in QUIET and s in blocked
+                           for k, s in zip(kinds, shipment_ids, strict=True)):
+            return None
+        try:
+            local = list(map(dt.datetime.fromisoformat, [row["occurred_at"] for row in parsed]))
+        except ValueError:
+            return None
+        if None in {at.tzinfo for at in local}:
+            return None
+        utc = dt.UTC
+        times = [at.astimezone(utc) for at in local]
+        if times and max(times) > self.latest:
+            return None
+        default = self.source
+        sources = [row.get("source") or default for row in parsed]
+        if None in sources:
+            return None
+        notes = [row.get("note") or "" for row in parsed]
+        hubs: list[int | None] = [None] * n
+        allocations: list[int | None] = [None] * n
+        received: list[int | None] = [None] * n
+        damaged: list[int | None] = [None] * n
+        missing: list[int | None] = [None] * n
+        hub_sites = {code: site_id for code, (site_id, kind) in self.sites.items()
+                     if kind is SiteKind.LOGISTICS_HUB}
+        receipt = EventKind.RECEIVED
+        # Keys a row names only for some kinds; a row without any of them needs no look.
+        extra = frozenset({"hub", "allocation_id", "quantity_received", "quantity_damaged",
+                           "quantity_missing"})
+        for index, row in enumerate(parsed):
+            kind = kinds[index]
+            if kind in HUB_EVENTS:
+                hub = hub_sites.get(row.get("hub"))  # type: ignore[arg-type]
+                if hub is None or (shipment_ids[index], hub) not in route or (
+                        row.get("allocation_id") is not None
+                        or row.get("quantity_received") is not None
+                        or row.get("quantity_damaged") is not None
+                        or row.get("quantity_missing") is not None):
+                    return None
+                hubs[index] = hub
+            elif kind is receipt:
+                allocation_id = row.get("allocation_id")
+                quantity = lines.get((shipment_ids[index], allocation_id))  # type: ignore[arg-type]
+                r = row.get("quantity_received") or 0
+                d = row.get("quantity_damaged") or 0
+                m = row.get("quantity_missing") or 0
+                if quantity is None or not 0 < r + d + m <= quantity or row.get("hub") is not None:
+                    return None
+                allocations[index], received[index], damaged[index], missing[index] = (
+                    allocation_id, r, d, m)
+            elif not extra.isdisjoint(row) and any(row.get(f) is not None for f in extra):
+                return None
+        events = list(map(Event._make, zip(
+            external_ids, shipment_ids, kinds, times, sources, hubs, allocations, received,
+            damaged, missing, notes, strict=True)))
+        return _Prepared(events, list(map(dt.datetime.isoformat, times)))
 
     def run(self, parsed: list[DeliveryEventIn], sink: Callable[[Event], None]) -> None:
         errors: list[FieldError] = []
@@ -413,34 +542,37 @@ def _stored(session: Session, external_ids: Collection[str]) -> list[Event]:
     return [_event(row) for row in rows]
 
 
-def _write(session: Session, actor: Actor, changed: list[_Touched], now: dt.datetime, *,
-           reason: str) -> tuple[int, int]:
+def _write(session: Session, actor: Actor, changed: list[_Touched],
+           links: Mapping[int, rollup.Link], now: dt.datetime, *, reason: str
+           ) -> tuple[int, int]:
     """Writes the new derived state of `changed` shipments and rolls the difference up."""
     states = []
     line_rows = []
     deltas: dict[int, tuple[int, int]] = {}
     for t in changed:
         s = t.state
-        states.append((t.id, s.status.value, s.dispatched_at, s.handed_over_at,
+        status = s.status
+        states.append((t.id, status.value, s.dispatched_at, s.handed_over_at,
                        s.first_received_at, s.last_received_at, s.cancelled_at,
                        s.position_site_id, s.position_kind.value if s.position_kind else None,
                        s.position_at, s.position_event, s.last_event_at, s.event_count))
+        moving = status in MOVING
+        before, before_lines = t.before, t.before_lines
         for allocation_id, line in s.lines.items():
-            if (line.received, line.damaged, line.missing) != t.before_lines[allocation_id]:
-                line_rows.append((line.line_id, line.received, line.damaged, line.missing))
-        before = t.before
-        for allocation_id, (shipped, delivered) in s.contributions().items():
+            received, quantity = line.received, line.quantity
+            sums = (received, line.damaged, line.missing)
+            if sums != before_lines[allocation_id]:
+                line_rows.append((line.line_id, *sums))
+            # What `ShipmentState.contributions` says, less what the stored state said.
             old_shipped, old_delivered = before[allocation_id]
-            d_shipped, d_delivered = deltas.get(allocation_id, (0, 0))
-            deltas[allocation_id] = (d_shipped + shipped - old_shipped,
-                                     d_delivered + delivered - old_delivered)
+            d_shipped = (quantity if moving else 0) - old_shipped
+            d_delivered = (min(received, quantity) if moving else 0) - old_delivered
+            if d_shipped or d_delivered:
+                shipped, delivered = deltas.get(allocation_id, (0, 0))
+                deltas[allocation_id] = (shipped + d_shipped, delivered + d_delivered)
     _bulk.update_rows(session, Shipment.__tablename__, _STATE_COLUMNS, states, _STATE_TYPES)
     _bulk.update_rows(session, ShipmentLine.__tablename__, _LINE_COLUMNS, sorted(line_rows),
                       _LINE_TYPES)
-    moved = [a for a, d in deltas.items() if d != (0, 0)]
-    links = {row.id: rollup.Link(row.pledge_id, row.requirement_id) for row in _bulk.fetch_in(
-        session, select(Allocation.id, Allocation.pledge_id, Allocation.requirement_id),
-        Allocation.id, moved)}
     return rollup.apply(session, actor=actor, deltas=deltas, links=links, reason=reason, now=now)
 
 
@@ -448,21 +580,27 @@ def digest(events: Iterable[Event]) -> str:
     """SHA-256 over the events sorted by external id, one line each of their stored fields
     separated by tabs (times in UTC ISO 8601, empty for none); `batch_digest` recomputes it
     from the stored rows."""
-    ordered = sorted(events, key=itemgetter(0))
-    if not ordered:
+    return _digest(list(events), None)
+
+
+def _digest(events: Sequence[Event], times: Sequence[str] | None) -> str:
+    """`digest`, column by column; `times` are the events' `occurred_at` in ISO 8601 (UTC)."""
+    if not events:
         return hashlib.sha256(b"").hexdigest()
     (external_id, shipment_id, kind, occurred_at, source, hub_id, allocation_id, received,
-     damaged, missing, note) = zip(*ordered, strict=True)
-    columns = (external_id, map(str, shipment_id), map(str, kind),
-               map(dt.datetime.isoformat, occurred_at), source, map(_text, hub_id),
-               map(_text, allocation_id), map(_text, received), map(_text, damaged),
-               map(_text, missing), note)
-    lines = "\n".join(map("\t".join, zip(*columns, strict=True)))
-    return hashlib.sha256(lines.encode()).hexdigest()
+     damaged, missing, note) = zip(*events, strict=True)
+    if times is None:
+        times = list(map(dt.datetime.isoformat, occurred_at))
+    lines = list(map("\t".join, zip(
+        external_id, map(str, shipment_id), kind, times, source, _texts(hub_id),
+        _texts(allocation_id), _texts(received), _texts(damaged), _texts(missing), note,
+        strict=True)))
+    order = sorted(range(len(lines)), key=external_id.__getitem__)
+    return hashlib.sha256("\n".join([lines[i] for i in order]).encode()).hexdigest()
 
 
-def _text(value: int | None) -> str:
-    return "" if value is None else str(value)
+def _texts(values: Iterable[int | None]) -> list[str]:
+    return ["" if v is None else str(v) for v in values]
 
 
 def batch_digest(session: Session, *, batch_id: int) -> str:
@@ -476,7 +614,7 @@ def rebuild(session: Session, *, actor: Actor, shipment_ids: Collection[int]) ->
     any stored state that differs, rolling the difference up; returns how many differed."""
     if not actor.is_admin:
         raise Forbidden("only an administrator rebuilds derived logistics state")
-    touched = _load(session, actor, Shipment.id, shipment_ids)
+    touched, links = _load(session, actor, Shipment.id, shipment_ids)
     events: dict[int, list[Event]] = {i: [] for i in touched}
     for row in _bulk.fetch_in(session, _event_query(), DeliveryEvent.shipment_id,
                               list(touched)):
@@ -489,7 +627,7 @@ def rebuild(session: Session, *, actor: Actor, shipment_ids: Collection[int]) ->
             differing.append(t)
     if differing:
         now = utcnow()
-        _write(session, actor, differing, now, reason="derived logistics state rebuilt")
+        _write(session, actor, differing, links, now, reason="derived logistics state rebuilt")
         audit.record(session, actor=actor, action="shipments.rebuild", target_type="shipments",
                      target_id=",".join(str(t.id) for t in differing)[:80],
                      after={"repaired": [t.id for t in differing]})

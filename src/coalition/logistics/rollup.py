@@ -81,13 +81,13 @@ def _pledges(session: Session, *, actor: Actor, deltas: Mapping[int, list[int]],
     to its history: one read and one write of each pledge, counters and status together."""
     history: list[tuple[object, ...]] = []
     updates: list[tuple[object, ...]] = []
-    for row in _bulk.fetch_in(session, select(
-            Pledge.id, Pledge.status, Pledge.quantity, Pledge.quantity_allocated,
-            Pledge.quantity_shipped, Pledge.quantity_delivered)
+    for pledge_id, status, quantity, allocated, shipped, delivered in _bulk.fetch_in(
+            session, select(Pledge.id, Pledge.status, Pledge.quantity, Pledge.quantity_allocated,
+                            Pledge.quantity_shipped, Pledge.quantity_delivered)
             .order_by(Pledge.id).with_for_update(of=Pledge), Pledge.id, deltas):
-        shipped, delivered = deltas[row.id]
-        pledge = _Quantities(row.id, row.status, row.quantity, row.quantity_allocated,
-                             row.quantity_shipped + shipped, row.quantity_delivered + delivered)
+        d_shipped, d_delivered = deltas[pledge_id]
+        pledge = _Quantities(pledge_id, status, quantity, allocated, shipped + d_shipped,
+                             delivered + d_delivered)
         # The rules read nothing but the status and the quantities.
         rules_view = cast(Pledge, pledge)
         for step in lifecycle.path_to(rules_view, lifecycle.status_for_quantities(rules_view)):
