@@ -93,8 +93,18 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None
     cursor.close()
 
 
+# Execution option of a unit of work that writes; see _sqlite_begin.
+WRITE_LOCK = "coalition_write_lock"
+
+
 def _sqlite_begin(conn: Connection) -> None:
-    conn.exec_driver_sql("BEGIN")
+    # A deferred transaction that has read and then writes fails at once with "database is
+    # locked" if another writer committed meanwhile: its snapshot is stale and waiting cannot
+    # help. Units of work that write therefore take the write lock up front and queue
+    # (busy_timeout) behind each other; plain connections and read-only requests stay deferred
+    # and never wait for a writer.
+    immediate = conn.get_execution_options().get(WRITE_LOCK, False)
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -132,9 +142,10 @@ def session_scope(engine: Engine | None = None) -> Iterator[Session]:
 
 
 @contextmanager
-def unit_of_work(factory: sessionmaker[Session]) -> Iterator[Session]:
-    """Committed when the block ends, rolled back if it raises: the caller owns the transaction."""
-    session = factory()
+def unit_of_work(factory: sessionmaker[Session], *, reads: bool = False) -> Iterator[Session]:
+    """Committed when the block ends, rolled back if it raises: the caller owns the transaction.
+    `reads` marks work that only reads, so SQLite need not take the write lock for it."""
+    session = factory() if reads else factory(execution_options={WRITE_LOCK: True})
     try:
         yield session
         session.commit()

@@ -194,6 +194,10 @@ def deactivate_user(session: Session, *, actor: Actor, name: str) -> User:
     return user
 
 
+# "Last used" is kept to the minute: a write on every request would make each read a writer.
+LAST_USED_RESOLUTION = dt.timedelta(minutes=1)
+
+
 def authenticate(session: Session, *, token: str) -> Actor:
     """Unknown, expired and revoked tokens are told apart in the message, never in the status."""
     record = session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(token)))
@@ -206,5 +210,6 @@ def authenticate(session: Session, *, token: str) -> Actor:
         raise Unauthenticated("the bearer token has expired")
     if not record.user.is_active:
         raise Unauthenticated("the user of this token is deactivated")
-    record.last_used_at = now
+    if record.last_used_at is None or now - record.last_used_at >= LAST_USED_RESOLUTION:
+        record.last_used_at = now
     return actor_for_user(session, record.user)

@@ -17,7 +17,7 @@ from coalition.errors import Unauthenticated
 def get_session(request: Request) -> Iterator[Session]:
     """One transaction per request, committed before the response leaves."""
     factory: sessionmaker[Session] = request.app.state.session_factory
-    with unit_of_work(factory) as session:
+    with unit_of_work(factory, reads=request.method in {"GET", "HEAD"}) as session:
         yield session
 
 

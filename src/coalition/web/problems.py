@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from coalition.errors import DomainError, Unauthenticated, ValidationFailed
@@ -59,7 +60,17 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     return problem(exc.status_code, str(exc.detail), str(exc.detail))
 
 
+async def _busy(request: Request, exc: Exception) -> JSONResponse:
+    """SQLite gives up on a lock after its busy timeout: the client may simply try again."""
+    assert isinstance(exc, OperationalError)
+    if "database is locked" not in str(exc.orig):
+        raise exc
+    return problem(503, "Busy", "the database is busy with another write; retry shortly",
+                   headers={"Retry-After": "1"})
+
+
 def install(app: FastAPI) -> None:
     app.add_exception_handler(DomainError, _domain_error)
     app.add_exception_handler(RequestValidationError, _request_validation)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(OperationalError, _busy)

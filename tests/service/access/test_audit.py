@@ -218,3 +218,15 @@ def test_tokens_expire_on_time(world: World, session: Session) -> None:
                                             expires_in=dt.timedelta(days=1))
     assert issued.record.expires_at is not None
     assert access_service.authenticate(session, token=issued.token).participant_code == "JPN"
+
+
+def test_token_last_use_is_recorded_to_the_minute(world: World, session: Session) -> None:
+    issued = access_service.issue_token_for(session, actor=SYSTEM, user_name="jpn")
+    access_service.authenticate(session, token=issued.token)
+    first = issued.record.last_used_at
+    assert first is not None
+    access_service.authenticate(session, token=issued.token)
+    assert issued.record.last_used_at == first  # a second read within the minute writes nothing
+    issued.record.last_used_at = first - access_service.LAST_USED_RESOLUTION
+    access_service.authenticate(session, token=issued.token)
+    assert issued.record.last_used_at > first
