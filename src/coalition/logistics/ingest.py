@@ -16,6 +16,7 @@ import datetime as dt
 import hashlib
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import repeat
 from typing import Any
 
 from pydantic import TypeAdapter
@@ -348,41 +349,41 @@ class _Check:
         if None in sources:
             return None
         notes = [row.get("note") or "" for row in parsed]
-        hubs: list[int | None] = [None] * n
-        allocations: list[int | None] = [None] * n
-        received: list[int | None] = [None] * n
-        damaged: list[int | None] = [None] * n
-        missing: list[int | None] = [None] * n
         hub_sites = {code: site_id for code, (site_id, kind) in self.sites.items()
                      if kind is SiteKind.LOGISTICS_HUB}
         receipt = EventKind.RECEIVED
-        # Keys a row names only for some kinds; a row without any of them needs no look.
-        extra = frozenset({"hub", "allocation_id", "quantity_received", "quantity_damaged",
-                           "quantity_missing"})
-        for index, row in enumerate(parsed):
-            kind = kinds[index]
-            if kind in HUB_EVENTS:
-                hub = hub_sites.get(row.get("hub"))  # type: ignore[arg-type]
-                if hub is None or (shipment_ids[index], hub) not in route or (
-                        row.get("allocation_id") is not None
-                        or row.get("quantity_received") is not None
-                        or row.get("quantity_damaged") is not None
-                        or row.get("quantity_missing") is not None):
-                    return None
-                hubs[index] = hub
-            elif kind is receipt:
-                allocation_id = row.get("allocation_id")
-                quantity = lines.get((shipment_ids[index], allocation_id))  # type: ignore[arg-type]
-                r = row.get("quantity_received") or 0
-                d = row.get("quantity_damaged") or 0
-                m = row.get("quantity_missing") or 0
-                if quantity is None or not 0 < r + d + m <= quantity or row.get("hub") is not None:
-                    return None
-                allocations[index], received[index], damaged[index], missing[index] = (
-                    allocation_id, r, d, m)
-            elif not extra.isdisjoint(row) and any(row.get(f) is not None for f in extra):
+        hub_rows = [i for i, kind in enumerate(kinds) if kind in HUB_EVENTS]
+        receipt_rows = [i for i, kind in enumerate(kinds) if kind is receipt]
+        named = [row.get("hub") for row in parsed]
+        hubs: list[int | None] = [None] * n
+        # Rows of other kinds name no hub: every hub named belongs to a hub row.
+        if n - named.count(None) != len(hub_rows):
+            return None
+        for i in hub_rows:
+            hub = hub_sites.get(named[i])  # type: ignore[arg-type]
+            if hub is None or (shipment_ids[i], hub) not in route:
                 return None
-        events = list(map(Event._make, zip(
+            hubs[i] = hub
+        allocations = [row.get("allocation_id") for row in parsed]
+        if n - allocations.count(None) != len(receipt_rows):
+            return None
+        received = [row.get("quantity_received") for row in parsed]
+        damaged = [row.get("quantity_damaged") for row in parsed]
+        missing = [row.get("quantity_missing") for row in parsed]
+        quantities = 3 * n - received.count(None) - damaged.count(None) - missing.count(None)
+        for i in receipt_rows:
+            quantity = lines.get((shipment_ids[i], allocations[i]))  # type: ignore[arg-type]
+            r, d, m = received[i], damaged[i], missing[i]
+            quantities -= (r is not None) + (d is not None) + (m is not None)
+            r, d, m = r or 0, d or 0, m or 0
+            if quantity is None or not 0 < r + d + m <= quantity:
+                return None
+            received[i], damaged[i], missing[i] = r, d, m
+        # ... and only receipts name quantities.
+        if quantities:
+            return None
+        new = tuple.__new__
+        events: list[Event] = list(map(new, repeat(Event), zip(
             external_ids, shipment_ids, kinds, times, sources, hubs, allocations, received,
             damaged, missing, notes, strict=True)))
         return _Prepared(events, list(map(dt.datetime.isoformat, times)))

@@ -419,3 +419,77 @@ def test_journeys_fixture_is_consistent(sites: None, session: Session) -> None:
     assert statuses == {"SHP-A": ShipmentStatus.RECEIVED, "SHP-B": ShipmentStatus.RECEIVED,
                         "SHP-C": ShipmentStatus.AT_HUB}
     assert dt.datetime.fromisoformat(rows[0]["occurred_at"]) == kit.T0
+
+
+def _stored_events(session: Session) -> list[tuple[Any, ...]]:
+    return [tuple(row) for row in session.execute(select(
+        DeliveryEvent.external_id, DeliveryEvent.shipment_id, DeliveryEvent.kind,
+        DeliveryEvent.occurred_at, DeliveryEvent.source, DeliveryEvent.hub_id,
+        DeliveryEvent.allocation_id, DeliveryEvent.quantity_received,
+        DeliveryEvent.quantity_damaged, DeliveryEvent.quantity_missing, DeliveryEvent.note)
+        .order_by(DeliveryEvent.external_id))]
+
+
+def test_clean_batch_column_path_matches_the_row_path(sites: None, session: Session,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """A clean batch is checked and stored column by column; the row-by-row path (taken by
+    batches that need error reports) stores and derives exactly the same."""
+    rows = _journeys(session)
+    rows[0] = {**rows[0], "note": 'tab\there, "quoted", back\\slash\nnew line, comma,',
+               "occurred_at": "2024-07-01T10:00:00.250000+02:00"}
+    rows[1] = {**rows[1], "source": "sys, \"v2\"", "occurred_at": "2024-07-01T12:00:00Z"}
+    del rows[2]["source"]
+    session.flush()
+    prepared: list[bool] = []
+    prepare = ingest._Check.prepare
+
+    def spy(self: Any, parsed: Any) -> Any:
+        result = prepare(self, parsed)
+        prepared.append(result is not None)
+        return result
+
+    outcomes = []
+    for path in ("columns", "rows"):
+        if path == "rows":
+            monkeypatch.setattr(ingest._Check, "prepare", lambda self, parsed: None)
+        else:
+            monkeypatch.setattr(ingest._Check, "prepare", spy)
+        with session.begin_nested() as attempt:
+            result = ingest.ingest_events(session, actor=SYSTEM, rows=rows, source="batch")
+            assert ingest.batch_digest(session, batch_id=result.batch_id) == result.digest
+            outcomes.append((result.model_dump(exclude={"batch_id"}), snapshot(session),
+                             _stored_events(session)))
+            attempt.rollback()
+    assert prepared == [True]
+    assert outcomes[0] == outcomes[1]
+    stored = {row[0]: row for row in outcomes[0][2]}
+    assert stored[rows[0]["external_id"]][10] == rows[0]["note"]
+    assert stored[rows[0]["external_id"]][3] == dt.datetime(2024, 7, 1, 8, 0, 0, 250000,
+                                                            tzinfo=dt.UTC)
+    assert stored[rows[1]["external_id"]][4] == "sys, \"v2\""
+    assert stored[rows[2]["external_id"]][4] == "batch"
+
+
+@pytest.mark.parametrize(
+    ("index", "change", "field"),
+    [
+        (1, {"allocation_id": 1}, "allocation_id"),
+        (1, {"quantity_damaged": 1}, "allocation_id"),
+        (2, {"quantity_missing": 1}, "allocation_id"),
+        (2, {"hub": None}, "hub"),
+        (2, {"hub": "POL-WAW"}, "hub"),
+        (5, {"hub": "POL-RZE"}, "hub"),
+    ],
+)
+def test_rows_naming_fields_of_other_kinds_are_refused(sites: None, session: Session,
+                                                       index: int, change: dict[str, Any],
+                                                       field: str) -> None:
+    a = kit.allocation(session, quantity=100)
+    kit.shipment(session, "SHP-1", [(a, 100)])
+    rows = kit.journey("SHP-1", a.id, 100)
+    rows[index] = {**rows[index], **change}
+    with pytest.raises(ValidationFailed) as caught:
+        ingest.ingest_events(session, actor=SYSTEM, rows=rows)
+    [error] = caught.value.errors
+    assert (error.row, error.field) == (index + 1, field)
+    assert _count(session, DeliveryEvent) == 0
