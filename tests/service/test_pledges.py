@@ -166,6 +166,24 @@ def test_progress_advances_to_delivered_and_never_beyond(world: World, session: 
                              delivered=11, reason="too many")
 
 
+@pytest.mark.parametrize(("user", "allowed"), [
+    ("deu", True), ("ukr", True), ("coord", True), ("pol", False), ("observer", False),
+    ("analyst-jpn", False)])
+def test_only_donor_recipient_and_secretariat_record_progress(
+        world: World, session: Session, user: str, allowed: bool) -> None:
+    p = factories.pledge(session, donor="DEU", quantity=10, confirm=True)
+    r = factories.requirement(session, quantity=10)
+    a = flows.allocate(session, actor=SYSTEM, pledge_id=p.id, requirement_id=r.id, quantity=10)
+    if not allowed:
+        with pytest.raises(Forbidden):
+            flows.apply_progress(session, actor=world.actor(user), allocation_id=a.id,
+                                 shipped=10, delivered=0, reason="dispatched")
+        return
+    flows.apply_progress(session, actor=world.actor(user), allocation_id=a.id, shipped=10,
+                         delivered=0, reason="dispatched")
+    assert p.quantity_shipped == 10
+
+
 def test_cancel_allocation_releases_quantity(world: World, session: Session) -> None:
     p = factories.pledge(session, quantity=10, confirm=True)
     r = factories.requirement(session, quantity=10)

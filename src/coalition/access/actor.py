@@ -44,8 +44,8 @@ SYSTEM = Actor(name="system", role=Role.ADMIN)
 
 
 def actor_for_user(session: Session, user: User, *, today: dt.date | None = None) -> Actor:
-    """Resolves nation, NATO status and format memberships as of today."""
-    today = today or dt.date.today()
+    """Resolves nation, NATO status and format memberships as of today (UTC)."""
+    today = today or dt.datetime.now(dt.UTC).date()  # membership dates are UTC days
     participant: Participant | None = user.participant
     member_ids: frozenset[int] = frozenset()
     if participant is not None:

@@ -20,12 +20,15 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Select, and_, false, or_, true
+from sqlalchemy import ColumnElement, Select, and_, false, or_, select, true
+from sqlalchemy.orm import Session
 
 from coalition.access.actor import Actor
 from coalition.access.labels import Releasability, Role
+from coalition.errors import NotFound
 
 SelectT = TypeVar("SelectT", bound=Select[Any])
+RecordT = TypeVar("RecordT")
 
 
 def visibility_clause(actor: Actor, model: Any) -> ColumnElement[bool]:
@@ -89,3 +92,16 @@ def can_see(actor: Actor, record: Any) -> bool:
     if label is Releasability.NATO:
         return actor.is_nato or actor.coordinates_nato_led_format
     return False
+
+
+def get_visible(session: Session, actor: Actor, model: type[RecordT], record_id: int, *,
+                noun: str, for_update: bool = False) -> RecordT:
+    """One labelled record by id. A record the actor may not see does not exist for them:
+    the same 404 as a missing one, never a 403."""
+    stmt = select(model).where(model.id == record_id)  # type: ignore[attr-defined]
+    if for_update:
+        stmt = stmt.with_for_update(of=model)
+    record = session.scalar(stmt)
+    if record is None or not can_see(actor, record):
+        raise NotFound(f"no {noun} with id {record_id}")
+    return record

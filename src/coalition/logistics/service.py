@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from coalition.access import audit, policy
 from coalition.access.actor import Actor
 from coalition.access.labels import Releasability, Role
-from coalition.access.visibility import can_see, visible
+from coalition.access.visibility import can_see, get_visible, visible
 from coalition.errors import Conflict, FieldError, Forbidden, NotFound, ValidationFailed
 from coalition.logistics.models import (
     DeliveryEvent,
@@ -83,10 +83,7 @@ def create_site(session: Session, *, actor: Actor, data: SiteCreate) -> Site:
 
 def get_shipment(session: Session, *, actor: Actor, shipment_id: int) -> Shipment:
     """A shipment the actor may not see does not exist for them."""
-    shipment = session.get(Shipment, shipment_id)
-    if shipment is None or not can_see(actor, shipment):
-        raise NotFound(f"no shipment with id {shipment_id}")
-    return shipment
+    return get_visible(session, actor, Shipment, shipment_id, noun="shipment")
 
 
 def get_shipment_by_reference(session: Session, *, actor: Actor, reference: str) -> Shipment:

@@ -7,8 +7,8 @@ from sqlalchemy.orm import Session
 
 from coalition.access import audit, policy
 from coalition.access.actor import Actor
-from coalition.access.visibility import can_see, visible
-from coalition.errors import Conflict, NotFound
+from coalition.access.visibility import get_visible, visible
+from coalition.errors import Conflict
 from coalition.meetings.models import Decision, Meeting, MeetingAnnouncement, MeetingAttendee
 from coalition.meetings.schemas import DecisionCreate, MeetingCreate
 from coalition.paging import Page, paginate
@@ -20,10 +20,7 @@ SORTS = {"held_on": Meeting.held_on, "id": Meeting.id}
 
 
 def get_meeting(session: Session, *, actor: Actor, meeting_id: int) -> Meeting:
-    meeting = session.get(Meeting, meeting_id)
-    if meeting is None or not can_see(actor, meeting):
-        raise NotFound(f"no meeting with id {meeting_id}")
-    return meeting
+    return get_visible(session, actor, Meeting, meeting_id, noun="meeting")
 
 
 def list_meetings(session: Session, *, actor: Actor, format_code: str | None = None,

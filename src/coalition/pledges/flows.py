@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from coalition.access import audit, policy
 from coalition.access.actor import Actor
+from coalition.access.labels import Role
 from coalition.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
 from coalition.pledges import lifecycle
 from coalition.pledges import service as pledge_service
@@ -148,11 +149,20 @@ def cancel_allocation(session: Session, *, actor: Actor, allocation_id: int,
 def apply_progress(session: Session, *, actor: Actor, allocation_id: int, shipped: int,
                    delivered: int, reason: str) -> Allocation:
     """Sets an allocation's shipped and delivered totals (derived by logistics) and rolls the
-    differences up to its pledge and requirement, advancing the pledge's status."""
+    differences up to its pledge and requirement, advancing the pledge's status. Progress is
+    recorded by the format's secretariat, the donor nation or the recipient."""
+    policy.ensure(actor, policy.RECORD_LOGISTICS)
     allocation = session.scalar(select(Allocation).where(Allocation.id == allocation_id)
                                 .with_for_update(of=Allocation))
     if allocation is None:
         raise NotFound(f"no allocation with id {allocation_id}")
+    pledge = allocation.pledge
+    if actor.role is Role.RECIPIENT:
+        recipient_id = session.get_one(Requirement, allocation.requirement_id).recipient_id
+        policy.ensure_speaks_for(actor, recipient_id, what="record deliveries")
+    else:
+        policy.ensure_own_nation(actor, pledge.donor_id, what="record deliveries")
+        policy.ensure_coordinates(actor, pledge.format_id, what="record deliveries")
     if not 0 <= delivered <= shipped <= allocation.quantity:
         raise ValidationFailed.single(
             "quantity", f"need 0 <= delivered ({delivered}) <= shipped ({shipped}) <= "

@@ -10,10 +10,10 @@ from sqlalchemy.orm import Session
 
 from coalition.access import audit, policy
 from coalition.access.actor import Actor
-from coalition.access.visibility import can_see, visible
+from coalition.access.visibility import can_see, get_visible, visible
 from coalition.catalog import service as catalog_service
 from coalition.catalog.models import ItemType
-from coalition.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
+from coalition.errors import Conflict, InvalidTransition, ValidationFailed
 from coalition.money import convert_to_eur_cents
 from coalition.paging import Page, paginate
 from coalition.pledges import lifecycle
@@ -30,13 +30,7 @@ SORTS = {"id": Pledge.id, "announced_on": Pledge.announced_on,
 def get_pledge(session: Session, *, actor: Actor, pledge_id: int,
                for_update: bool = False) -> Pledge:
     """A pledge the actor may not see does not exist for them."""
-    stmt = select(Pledge).where(Pledge.id == pledge_id)
-    if for_update:
-        stmt = stmt.with_for_update(of=Pledge)
-    pledge = session.scalar(stmt)
-    if pledge is None or not can_see(actor, pledge):
-        raise NotFound(f"no pledge with id {pledge_id}")
-    return pledge
+    return get_visible(session, actor, Pledge, pledge_id, noun="pledge", for_update=for_update)
 
 
 def filtered_query(session: Session, *, actor: Actor, filters: PledgeFilter | None

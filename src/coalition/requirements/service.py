@@ -9,9 +9,9 @@ from sqlalchemy.orm import Session
 
 from coalition.access import audit, policy
 from coalition.access.actor import Actor
-from coalition.access.visibility import can_see, visible
+from coalition.access.visibility import get_visible, visible
 from coalition.catalog import service as catalog_service
-from coalition.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
+from coalition.errors import Conflict, InvalidTransition, ValidationFailed
 from coalition.paging import Page, paginate
 from coalition.registry import service as registry_service
 from coalition.registry.models import Format
@@ -45,13 +45,8 @@ def resolve_format_id(session: Session, code: str | None) -> int | None:
 def get_requirement(session: Session, *, actor: Actor, requirement_id: int,
                     for_update: bool = False) -> Requirement:
     """A requirement the actor may not see does not exist for them."""
-    stmt = select(Requirement).where(Requirement.id == requirement_id)
-    if for_update:
-        stmt = stmt.with_for_update(of=Requirement)
-    requirement = session.scalar(stmt)
-    if requirement is None or not can_see(actor, requirement):
-        raise NotFound(f"no requirement with id {requirement_id}")
-    return requirement
+    return get_visible(session, actor, Requirement, requirement_id, noun="requirement",
+                       for_update=for_update)
 
 
 def list_requirements(
