@@ -72,3 +72,13 @@ class ValidationFailed(DomainError):
     @classmethod
     def single(cls, field: str, message: str, value: object = None) -> ValidationFailed:
         return cls([FieldError(field, message, value=None if value is None else str(value))])
+
+
+class TooManyAttempts(DomainError):
+    title = "Too many attempts"
+    status = 429
+    exit_code = 6
+
+    def __init__(self, detail: str, *, retry_after: int) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from coalition import __version__
 from coalition.access.audit import request_id_var
+from coalition.access.throttle import LoginThrottle
 from coalition.db import get_engine
 from coalition.web import problems
 from coalition.web.api.v1 import (
@@ -43,6 +44,7 @@ def create_app(engine: Engine | None = None,
     app.state.engine = engine or get_engine()
     app.state.session_factory = session_factory or sessionmaker(bind=app.state.engine,
                                                                 expire_on_commit=False)
+    app.state.login_throttle = LoginThrottle()
     problems.install(app)
 
     @app.middleware("http")

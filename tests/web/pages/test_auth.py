@@ -149,3 +149,21 @@ def test_api_writes_by_cookie_need_the_csrf_header(
     assert session.scalar(select(Pledge.id)) is None
     created = client.post("/api/v1/pledges", json=body, headers={"X-CSRF-Token": token})
     assert created.status_code == 201, created.text
+
+
+def test_repeated_wrong_passwords_lock_that_user_name_for_a_while(
+        client: TestClient, with_passwords: World) -> None:
+    token = csrf_of(client.get("/login").text)
+
+    def attempt(user: str, password: str) -> int:
+        return client.post("/login", data={"username": user, "password": password,
+                                           "csrf_token": token},
+                           follow_redirects=False).status_code
+
+    assert [attempt("pol", "guess-" + str(i)) for i in range(5)] == [401] * 5
+    locked = client.post("/login", data={"username": "POL ", "password": PASSWORD,
+                                         "csrf_token": token})
+    assert locked.status_code == 429
+    assert int(locked.headers["retry-after"]) > 0
+    assert "Too many failed sign-ins for this user" in locked.text
+    assert attempt("deu", PASSWORD) == 303  # other users sign in as before

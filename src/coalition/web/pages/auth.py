@@ -9,7 +9,8 @@ from fastapi.responses import RedirectResponse
 
 from coalition.access import passwords
 from coalition.access import service as access_service
-from coalition.errors import Unauthenticated
+from coalition.access.throttle import LoginThrottle
+from coalition.errors import TooManyAttempts, Unauthenticated
 from coalition.web import session as web_session
 from coalition.web.deps import SessionDep
 from coalition.web.pages._base import page_router, render, safe_next
@@ -42,11 +43,21 @@ def login(request: Request, db: SessionDep, username: Annotated[str, Form()] = "
     if errors:
         return _login_form(request, status_code=422, errors=errors, username=username,
                            next=safe_next(next))
+    throttle: LoginThrottle = request.app.state.login_throttle
+    client = request.client.host if request.client else "unknown"
     try:
+        throttle.check(username, client)
         actor = passwords.authenticate_password(db, name=username.strip(), password=password)
+    except TooManyAttempts as exc:
+        response = _login_form(request, status_code=429, error=exc.detail.capitalize() + ".",
+                               username=username, next=safe_next(next))
+        response.headers["Retry-After"] = str(exc.retry_after)
+        return response
     except Unauthenticated as exc:
+        throttle.failed(username, client)
         return _login_form(request, status_code=401, error=exc.detail.capitalize() + ".",
                            username=username, next=safe_next(next))
+    throttle.succeeded(username, client)
     user = access_service.get_user(db, name=actor.name)
     response = RedirectResponse(safe_next(next), status_code=303)
     web_session.write(response, request, web_session.signed_in(user))
