@@ -55,7 +55,7 @@ async def _request_validation(request: Request, exc: Exception) -> JSONResponse:
                    type_="https://coalition.example/problems/validationfailed", errors=errors)
 
 
-async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+async def http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     return problem(exc.status_code, str(exc.detail), str(exc.detail))
 
@@ -72,5 +72,5 @@ async def _busy(request: Request, exc: Exception) -> JSONResponse:
 def install(app: FastAPI) -> None:
     app.add_exception_handler(DomainError, _domain_error)
     app.add_exception_handler(RequestValidationError, _request_validation)
-    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_exception_handler(OperationalError, _busy)

@@ -141,6 +141,18 @@ def test_unknown_record_is_a_friendly_404(client: TestClient, signed_in: Signer)
     assert "Go to the overview" in response.text
 
 
+def test_unknown_address_is_a_page_for_browsers_and_a_problem_for_programs(
+        client: TestClient) -> None:
+    browser = client.get("/pledgez", headers={"Accept": "text/html,application/xhtml+xml"})
+    assert browser.status_code == 404
+    assert "Go to the overview" in browser.text
+    program = client.get("/pledgez", headers={"Accept": "application/json"})
+    assert program.status_code == 404
+    assert program.headers["content-type"] == "application/problem+json"
+    api = client.get("/api/v1/nothing-here", headers={"Accept": "text/html"})
+    assert api.headers["content-type"] == "application/problem+json"
+
+
 def test_static_assets_are_served(client: TestClient) -> None:
     for path in ("/static/js/coalition.js", "/static/vendor/htmx.org/htmx.min.js",
                  "/static/css/coalition.css", "/static/vendor/chart.js/chart.umd.min.js"):

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import gc
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from coalition.web import problems
 from coalition.web import session as web_session
 from coalition.web.pages import (
     audit,
@@ -19,7 +21,7 @@ from coalition.web.pages import (
     requirements,
     scenarios,
 )
-from coalition.web.pages._base import STATIC_DIR
+from coalition.web.pages._base import STATIC_DIR, render
 from coalition.web.pages._cache import ReportCache
 
 PAGES = (auth, overview, requirements, pledges, matching, logistics, meetings, scenarios, audit)
@@ -41,3 +43,15 @@ def install_pages(app: FastAPI) -> None:
     app.state.report_cache = ReportCache()
     for module in PAGES:
         app.include_router(module.router)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    """A mistyped dashboard address gets a page a person can read; API clients keep
+    problem+json."""
+    assert isinstance(exc, StarletteHTTPException)
+    wants_html = "text/html" in request.headers.get("accept", "")
+    if request.url.path.startswith("/api/") or not wants_html:
+        return await problems.http_error(request, exc)
+    return render(request, "error.html", {"status_code": exc.status_code},
+                  status_code=exc.status_code)
