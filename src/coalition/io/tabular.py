@@ -336,25 +336,79 @@ class FrameTable:
     path: Path
     present: frozenset[str]
     separator: str
+    width: int
     picks: dict[int, str]
 
-    def batches(self, rows: int) -> Iterator[pl.DataFrame]:
-        """Chunks of about `rows` rows; raises FrameReadError where polars and the csv
-        module could disagree (more cells than headers, bad UTF-8, broken quoting)."""
+    def batches(self, size: int = 4 << 20) -> Iterator[pl.DataFrame]:
+        """Chunks of about `size` bytes of the file, each cut after a whole record; raises
+        FrameReadError where polars and the csv module could read the file differently
+        (more cells than headers, bad UTF-8, blank lines, which the csv module skips but
+        counts)."""
         import polars as pl
 
         from coalition.io.frames import ROW
 
+        schema = {f"c{i}": pl.String() for i in range(self.width)}
+        chosen = [pl.col(f"c{index}").alias(name) for index, name in self.picks.items()]
+        number = 2
         try:
-            scan = pl.scan_csv(self.path, separator=self.separator, infer_schema=False,
-                               row_index_name=ROW, row_index_offset=2, quote_char='"',
-                               raise_if_empty=False)
-            names = scan.collect_schema().names()
-            chosen = [pl.col(ROW).cast(pl.Int64)] + [
-                pl.col(names[index + 1]).alias(name) for index, name in self.picks.items()]
-            yield from scan.select(chosen).collect_batches(chunk_size=rows)
-        except (pl.exceptions.PolarsError, IndexError, OSError) as exc:
+            with self.path.open("rb") as handle:
+                rest = handle.read(size)
+                if rest.startswith(b"\xef\xbb\xbf"):
+                    rest = rest[3:]
+                cut = _first_record_end(rest)
+                while cut < 0:
+                    more = handle.read(size)
+                    if not more:
+                        return
+                    rest += more
+                    cut = _first_record_end(rest)
+                rest = rest[cut + 1:]
+                while True:
+                    more = handle.read(size)
+                    data = rest + more
+                    if not data.strip():
+                        return
+                    cut = len(data) - 1 if not more else _record_end(data, len(rest))
+                    while cut < 0:
+                        # One record longer than the chunk: read on until it ends.
+                        extra = handle.read(size)
+                        data += extra
+                        cut = len(data) - 1 if not extra else _record_end(data, 0)
+                    piece, rest = data[:cut + 1], data[cut + 1:]
+                    if (b"\n\n" in piece or b"\n\r\n" in piece
+                            or piece.startswith((b"\n", b"\r\n"))):
+                        raise FrameReadError("blank lines")
+                    frame = pl.read_csv(piece, has_header=False, schema=schema,
+                                        separator=self.separator, quote_char='"',
+                                        truncate_ragged_lines=False, raise_if_empty=False)
+                    yield frame.select(
+                        pl.int_range(number, number + frame.height, dtype=pl.Int64).alias(ROW),
+                        *chosen)
+                    number += frame.height
+                    if not more:
+                        return
+        except (pl.exceptions.PolarsError, OSError) as exc:
             raise FrameReadError(str(exc)) from exc
+
+
+def _first_record_end(data: bytes) -> int:
+    """The first newline of `data` outside quotes (the end of the header), or -1."""
+    cut = data.find(b"\n")
+    while cut >= 0 and data.count(b'"', 0, cut) % 2:
+        cut = data.find(b"\n", cut + 1)
+    return cut
+
+
+def _record_end(data: bytes, start: int) -> int:
+    """The last newline of `data` (at or after `start`) outside quotes, or -1: a newline
+    ends a record where the quotes before it pair up ("" inside a quoted cell is a pair)."""
+    cut = data.rfind(b"\n")
+    while cut >= start:
+        if data.count(b'"', 0, cut) % 2 == 0:
+            return cut
+        cut = data.rfind(b"\n", 0, cut)
+    return -1
 
 
 def open_frames(path: Path | str, columns: Sequence[DeclaredColumn],
@@ -365,8 +419,8 @@ def open_frames(path: Path | str, columns: Sequence[DeclaredColumn],
     keep = set(wanted)
     with _CsvTable(path, columns, "error") as table:
         picks = {index: name for index, name in table.mapping if name in keep}
-        separator = table.separator
-    return FrameTable(path, frozenset(picks.values()), separator, picks)
+        separator, width = table.separator, table.width
+    return FrameTable(path, frozenset(picks.values()), separator, width, picks)
 
 
 def _sniff_delimiter(header_line: str) -> str:

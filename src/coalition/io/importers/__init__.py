@@ -112,8 +112,6 @@ def _import_pledges(session: Session, actor: Actor, path: Path, report: ImportRe
     _import_pledge_rows(session, actor, path, report, format, max_errors, progress)
 
 
-_CHUNK_ROWS = 100_000
-
 
 def _import_pledge_frames(session: Session, actor: Actor, path: Path, report: ImportReport,
                           max_errors: int, progress: Progress | None) -> None:
@@ -133,7 +131,7 @@ def _import_pledge_frames(session: Session, actor: Actor, path: Path, report: Im
                       for c in PLEDGES.columns)
     fast = 0
     try:
-        for chunk in table.batches(_CHUNK_ROWS):
+        for chunk in table.batches():
             clean, rest = frames.split(chunk)
             ready, routed = prepare(load, clean)
             keys = chunk.get_column("external_id") if "external_id" in names else None

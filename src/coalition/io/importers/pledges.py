@@ -26,10 +26,10 @@ import threading
 from array import array
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import polars as pl
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from coalition.access import audit, policy
@@ -80,6 +80,19 @@ def auto_external_id(row: PledgeRow) -> str:
         row.donor, row.item_type, row.quantity, row.amount, row.currency, row.fx_rate_to_eur,
         row.announced_on, row.funding, row.parent_external_id, row.format))
     return "auto-" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:24]
+
+
+@dataclass(frozen=True, slots=True)
+class _Parent:
+    """What linking a child needs of its parent (and `can_see` of any pledge)."""
+
+    __owner_column__: ClassVar[str] = "donor_id"
+
+    id: int
+    funding: FundingMechanism
+    releasability: str
+    donor_id: int
+    format_id: int | None
 
 
 @dataclass
@@ -236,11 +249,13 @@ class PledgeLoad:
         if not children:
             return
         wanted = sorted({parent for _, parent, _ in children})
-        found: dict[str, Pledge] = {}
+        found: dict[str, _Parent] = {}
+        columns = (Pledge.external_id, Pledge.id, Pledge.funding, Pledge.releasability,
+                   Pledge.donor_id, Pledge.format_id)
         for start in range(0, len(wanted), 5000):
             chunk = wanted[start:start + 5000]
-            found.update((p.external_id or "", p) for p in self.session.scalars(
-                select(Pledge).where(Pledge.external_id.in_(chunk))))
+            found.update((row[0] or "", _Parent(*row[1:])) for row in self.session.execute(
+                select(*columns).where(Pledge.external_id.in_(chunk))))
         links = []
         for child_id, parent_ext, number in children:
             parent = found.get(parent_ext)
@@ -251,11 +266,9 @@ class PledgeLoad:
                 self.errors.add(RowError(number, "parent_external_id", parent_ext,
                                          "parent must be a joint-fund contribution"))
             else:
-                links.append({"child": child_id, "parent": parent.id})
+                links.append((child_id, parent.id))
         if links and not self.errors:
-            self.session.connection().execute(
-                update(Pledge).where(Pledge.id == bindparam("child"))
-                .values(parent_pledge_id=bindparam("parent")), links)
+            self.store.link_parents(links)
 
     def _apply_changes(self, changes: list[_Change]) -> None:
         for change in changes:
