@@ -12,7 +12,17 @@ import datetime as dt
 from collections.abc import Collection, Iterable, Sequence
 from typing import Any, TypeVarTuple, cast
 
-from sqlalchemy import BigInteger, ColumnElement, Row, Select, String, bindparam, func, select
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Row,
+    Select,
+    String,
+    bindparam,
+    func,
+    select,
+    type_coerce,
+)
 from sqlalchemy import cast as sql_cast
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import IntegrityError
@@ -90,6 +100,27 @@ def member_of(session: Session, column: Any, values: Collection[Any]) -> ColumnE
     return _member(column, keys, postgres)
 
 
+class TimeReader:
+    """Reads UTC time columns in bulk. SQLite keeps them as text, which SQLAlchemy parses with
+    a regular expression in Python, value by value; `datetime.fromisoformat` in C costs a
+    tenth of that. PostgreSQL's driver returns aware times already."""
+
+    def __init__(self, sqlite: bool) -> None:
+        self.sqlite = sqlite
+
+    def column(self, column: Any) -> Any:
+        return type_coerce(column, String()).label(column.key) if self.sqlite else column
+
+    def value(self, value: Any) -> dt.datetime | None:
+        if value is None or not self.sqlite:
+            return cast(dt.datetime | None, value)
+        return dt.datetime.fromisoformat(value).replace(tzinfo=dt.UTC)
+
+
+def time_reader(session: Session) -> TimeReader:
+    return TimeReader(not is_postgres(session))
+
+
 def _sqlite_time(value: dt.datetime | None) -> str | None:
     """The text SQLAlchemy's SQLite DateTime stores: naive UTC with microseconds."""
     if value is None:
@@ -104,7 +135,10 @@ def _sqlite_columns(rows: Sequence[Sequence[Any]], types: Sequence[str]) -> list
     columns: list[Sequence[Any]] = list(zip(*rows, strict=True))
     for i, t in enumerate(types):
         if t == _SQLITE_TIME:
-            columns[i] = list(map(_sqlite_time, columns[i]))
+            # A batch stamps many rows with the same time: convert each distinct one once.
+            memo: dict[dt.datetime | None, str | None] = {None: None}
+            columns[i] = [memo[v] if v in memo else memo.setdefault(v, _sqlite_time(v))
+                          for v in columns[i]]
     return columns
 
 

@@ -217,16 +217,19 @@ def _load(session: Session, actor: Actor, key: Any, keys: Collection[Any]
           ) -> tuple[dict[Any, _Touched], dict[int, rollup.Link]]:
     """The shipments with the given keys, locked, with lines, route hubs and stored state, and
     the pledge and requirement of each line's allocation."""
+    time = _bulk.time_reader(session)
     stmt = (
         select(Shipment.id, Shipment.reference, Shipment.donor_id, Shipment.recipient_id,
                Shipment.format_id, visibility_clause(actor, Shipment).label("visible"),
-               Shipment.dispatched_at, Shipment.handed_over_at, Shipment.first_received_at,
-               Shipment.last_received_at,
-               Shipment.cancelled_at, Shipment.position_site_id, Shipment.position_kind,
-               Shipment.position_at, Shipment.position_event, Shipment.last_event_at,
+               time.column(Shipment.dispatched_at), time.column(Shipment.handed_over_at),
+               time.column(Shipment.first_received_at), time.column(Shipment.last_received_at),
+               time.column(Shipment.cancelled_at), Shipment.position_site_id,
+               Shipment.position_kind, time.column(Shipment.position_at),
+               Shipment.position_event, time.column(Shipment.last_event_at),
                Shipment.event_count)
         .order_by(Shipment.id).with_for_update(of=Shipment))
     rows = _bulk.fetch_in(session, stmt, key, keys)
+    read = time.value
     ids = [r[0] for r in rows]
     lines: dict[int, dict[int, LineState]] = {i: {} for i in ids}
     cancelled: dict[int, set[int]] = {}
@@ -261,9 +264,9 @@ def _load(session: Session, actor: Actor, key: Any, keys: Collection[Any]
                       else none)
         shipment_lines = lines[shipment_id]
         state = ShipmentState(
-            dispatched_at, handed_over_at, first_received_at, last_received_at, cancelled_at,
-            position_site_id, position_kind, position_at, position_event, last_event_at,
-            event_count, shipment_lines)
+            read(dispatched_at), read(handed_over_at), read(first_received_at),
+            read(last_received_at), read(cancelled_at), position_site_id, position_kind,
+            read(position_at), position_event, read(last_event_at), event_count, shipment_lines)
         current = state.status
         moving = current in MOVING
         out[reference if by_reference else shipment_id] = _Touched(
