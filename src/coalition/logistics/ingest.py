@@ -157,7 +157,7 @@ def _ingest(session: Session, actor: Actor, parsed: list[DeliveryEventIn], numbe
     # the batch down the careful path, row by row, which names every problem; only if some
     # id exists already does the batch get compared with what is stored.
     stored: list[Event] | None = None
-    times: list[str] | None = None
+    fields: list[Sequence[Any]] | None = None
     resent = 0
     prepared = check.prepare(parsed)
     if prepared is not None:
@@ -165,7 +165,7 @@ def _ingest(session: Session, actor: Actor, parsed: list[DeliveryEventIn], numbe
             with session.begin_nested():
                 _bulk.append_columns(session, DeliveryEvent.__tablename__, _COLUMNS,
                                      prepared.columns(batch_id, now), _TYPES)
-            stored, times = prepared.events, prepared.times
+            stored, fields = prepared.events, prepared.fields
         except _bulk.UniqueViolation:
             pass
     if stored is None:
@@ -186,7 +186,7 @@ def _ingest(session: Session, actor: Actor, parsed: list[DeliveryEventIn], numbe
     batch.inserted = len(stored)
     batch.duplicates = check.duplicates + resent
     batch.shipments_touched = len(changed)
-    batch.digest = _digest(stored, times)
+    batch.digest = _digest(fields) if fields is not None else digest(stored)
     session.flush()
     audit.record(session, actor=actor, action="delivery_events.ingest", target=batch)
     return BatchResult(batch_id=batch.id, rows=batch.rows, inserted=batch.inserted,
@@ -197,20 +197,16 @@ def _ingest(session: Session, actor: Actor, parsed: list[DeliveryEventIn], numbe
 
 @dataclass
 class _Prepared:
-    """A clean batch, column by column: the events and their times as UTC ISO 8601 text."""
+    """A clean batch: its events, and their fields column by column with `occurred_at` as
+    UTC ISO 8601 text (what the digest and the append take)."""
 
     events: list[Event]
-    times: list[str]
+    fields: list[Sequence[Any]]
 
     def columns(self, batch_id: int, now: dt.datetime) -> list[Sequence[Any]]:
         """The stored columns (`_COLUMNS`), times as UTC ISO 8601 text."""
         n = len(self.events)
-        out: list[Sequence[Any]] = list(zip(*self.events, strict=True)) if n else [
-            () for _ in range(11)]
-        out[3] = self.times
-        out.append([batch_id] * n)
-        out.append([now.astimezone(dt.UTC).isoformat()] * n)
-        return out
+        return [*self.fields, [batch_id] * n, [now.astimezone(dt.UTC).isoformat()] * n]
 
 
 def _load(session: Session, actor: Actor, key: Any, keys: Collection[Any]
@@ -389,7 +385,9 @@ class _Check:
         events: list[Event] = list(map(new, repeat(Event), zip(
             external_ids, shipment_ids, kinds, times, sources, hubs, allocations, received,
             damaged, missing, notes, strict=True)))
-        return _Prepared(events, list(map(dt.datetime.isoformat, times)))
+        return _Prepared(events, [
+            external_ids, shipment_ids, kinds, list(map(dt.datetime.isoformat, times)),
+            sources, hubs, allocations, received, damaged, missing, notes])
 
     def run(self, parsed: list[DeliveryEventIn], sink: Callable[[Event], None]) -> None:
         errors: list[FieldError] = []
@@ -584,19 +582,21 @@ def digest(events: Iterable[Event]) -> str:
     """SHA-256 over the events sorted by external id, one line each of their stored fields
     separated by tabs (times in UTC ISO 8601, empty for none); `batch_digest` recomputes it
     from the stored rows."""
-    return _digest(list(events), None)
+    fields: list[Sequence[Any]] = [list(c) for c in zip(*events, strict=True)]
+    if not fields:
+        return _digest([])
+    fields[3] = list(map(dt.datetime.isoformat, fields[3]))
+    return _digest(fields)
 
 
-def _digest(events: Sequence[Event], times: Sequence[str] | None) -> str:
-    """`digest`, column by column; `times` are the events' `occurred_at` in ISO 8601 (UTC)."""
-    if not events:
+def _digest(fields: Sequence[Sequence[Any]]) -> str:
+    """`digest` of events given field by field, `occurred_at` as UTC ISO 8601 text."""
+    if not fields or not fields[0]:
         return hashlib.sha256(b"").hexdigest()
     (external_id, shipment_id, kind, occurred_at, source, hub_id, allocation_id, received,
-     damaged, missing, note) = zip(*events, strict=True)
-    if times is None:
-        times = list(map(dt.datetime.isoformat, occurred_at))
+     damaged, missing, note) = fields
     lines = list(map("\t".join, zip(
-        external_id, map(str, shipment_id), kind, times, source, _texts(hub_id),
+        external_id, map(str, shipment_id), kind, occurred_at, source, _texts(hub_id),
         _texts(allocation_id), _texts(received), _texts(damaged), _texts(missing), note,
         strict=True)))
     order = sorted(range(len(lines)), key=external_id.__getitem__)
