@@ -108,7 +108,7 @@ def ingest_events(session: Session, *, actor: Actor, rows: Sequence[Mapping[str,
         raise ValueError("row_numbers must number every row")
     parsed = _parse(rows, numbers)
     session.flush()
-    with session.begin_nested():
+    with session.begin_nested(), _bulk.keyed_plans(session):
         result = _ingest(session, actor, parsed, numbers, source)
     # Counters changed in SQL; loaded objects must not keep showing the old values.
     session.expire_all()
