@@ -80,13 +80,24 @@ def pg_array(values: Iterable[Any], pg_type: str) -> str:
     """A PostgreSQL array literal: psycopg adapts lists element by element in Python, which
     costs more than the statement at 10,000 elements; one joined string costs little."""
     if pg_type in _NUMERIC:
-        inner = ",".join("NULL" if v is None else str(v) for v in values)
-    elif pg_type == "timestamptz":
+        # No number prints as "None".
+        return "{" + ",".join(map(str, values)).replace("None", "NULL") + "}"
+    if pg_type == "timestamptz":
         # ISO 8601 text holds no character an array literal would need quoted.
-        inner = ",".join("NULL" if v is None else v.isoformat() for v in values)
-    else:
-        inner = ",".join("NULL" if v is None else _quoted(v) for v in values)
-    return "{" + inner + "}"
+        return "{" + ",".join(["NULL" if v is None else v.isoformat() for v in values]) + "}"
+    items = list(values)
+    if not items:
+        return "{}"
+    try:
+        # Text cannot hold NUL, so it can stand between the items while they are escaped
+        # all at once.
+        joined = "\x00".join(items)
+    except TypeError:  # a NULL, or not text
+        joined = ""
+    if joined.count("\x00") != len(items) - 1 or not joined:
+        return "{" + ",".join("NULL" if v is None else _quoted(v) for v in items) + "}"
+    return '{"' + joined.replace("\\", "\\\\").replace('"', '\\"').replace(
+        "\x00", '","') + '"}'
 
 
 def _member(column: Any, values: list[Any], postgres: bool) -> ColumnElement[bool]:
@@ -241,10 +252,16 @@ def insert_rows(session: Session, table: str, columns: Sequence[str],
 
     Raises UniqueViolation when a key exists (run it in a savepoint to carry on).
     """
-    if rows:
-        with Appender(session, table, columns, types) as out:
-            for row in rows:
-                out.write(row)
+    if not rows:
+        return
+    data: list[Sequence[Any]] = list(zip(*rows, strict=True))
+    for i, t in enumerate(types):
+        if t == _SQLITE_TIME:
+            # A batch stamps many rows with the same time: convert each distinct one once.
+            memo: dict[dt.datetime | None, str | None] = {None: None}
+            data[i] = [memo[v] if v in memo else memo.setdefault(
+                v, v.astimezone(dt.UTC).isoformat()) for v in data[i]]
+    append_columns(session, table, columns, data, types)
 
 
 def _sqlite_text(iso: str | None) -> str | None:
