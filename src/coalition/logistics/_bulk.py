@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import threading
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, TypeVarTuple, cast
@@ -264,6 +265,40 @@ def insert_rows(session: Session, table: str, columns: Sequence[str],
     append_columns(session, table, columns, data, types)
 
 
+@contextmanager
+def appending(session: Session, table: str, columns: Sequence[str],
+              data: Sequence[Sequence[Any]], types: Sequence[str]) -> Iterator[None]:
+    """`append_columns` for the rows, while the block runs.
+
+    On PostgreSQL the COPY goes to the server from a thread, which waits on the socket without
+    the GIL, so Python works on in the block as the server stores the rows (two cores, not one
+    after the other). The block must not use the session: the connection is busy until the
+    block ends, which waits for the COPY and raises what it raised. On SQLite, in-process, the
+    rows go in when the block ends.
+    """
+    if not is_postgres(session):
+        yield
+        append_columns(session, table, columns, data, types)
+        return
+    raw, csv = _raw(session), _csv(columns, data, types)
+    failed: list[BaseException] = []
+
+    def copy() -> None:
+        try:
+            _copy_csv(raw, table, columns, csv)
+        except BaseException as exc:  # handed to the caller's thread
+            failed.append(exc)
+
+    worker = threading.Thread(target=copy, name=f"copy {table}")
+    worker.start()
+    try:
+        yield
+    finally:
+        worker.join()
+    if failed:
+        raise failed[0]
+
+
 def _sqlite_text(iso: str | None) -> str | None:
     """`_sqlite_time` of the time whose `isoformat()` in UTC is `iso`, without parsing it."""
     if iso is None:
@@ -284,6 +319,30 @@ def _sqlite_texts(values: Sequence[str | None]) -> list[str | None]:
     return list(map(memo.__getitem__, values))
 
 
+def _raw(session: Session) -> Any:
+    return session.connection().connection.dbapi_connection
+
+
+def _csv(columns: Sequence[str], data: Sequence[Sequence[Any]], types: Sequence[str]) -> str:
+    import polars as pl
+
+    dtypes = {"int8": pl.Int64, "int4": pl.Int64, "text": pl.String, "timestamptz": pl.String}
+    return pl.DataFrame([pl.Series(name, values, dtype=dtypes[t]) for name, values, t
+                         in zip(columns, data, types, strict=True)]).write_csv(
+        None, include_header=False, quote_style="non_numeric")
+
+
+def _copy_csv(raw: Any, table: str, columns: Sequence[str], csv: str) -> None:
+    import psycopg
+
+    try:
+        with raw.cursor() as cursor, cursor.copy(
+                f"COPY {table} ({', '.join(columns)}) FROM STDIN (FORMAT csv)") as copy:
+            copy.write(csv)
+    except psycopg.errors.UniqueViolation as exc:
+        raise UniqueViolation(str(exc)) from exc
+
+
 def append_columns(session: Session, table: str, columns: Sequence[str],
                    data: Sequence[Sequence[Any]], types: Sequence[str]) -> None:
     """Appends rows given column by column; `types` are PostgreSQL type names of the columns,
@@ -296,21 +355,7 @@ def append_columns(session: Session, table: str, columns: Sequence[str],
     if not data or not data[0]:
         return
     if is_postgres(session):
-        import polars as pl
-        import psycopg
-
-        dtypes = {"int8": pl.Int64, "int4": pl.Int64, "text": pl.String,
-                  "timestamptz": pl.String}
-        csv = pl.DataFrame([pl.Series(name, values, dtype=dtypes[t]) for name, values, t
-                            in zip(columns, data, types, strict=True)]).write_csv(
-            None, include_header=False, quote_style="non_numeric")
-        raw = cast(psycopg.Connection[Any], session.connection().connection.dbapi_connection)
-        try:
-            with raw.cursor() as cursor, cursor.copy(
-                    f"COPY {table} ({', '.join(columns)}) FROM STDIN (FORMAT csv)") as copy:
-                copy.write(csv)
-        except psycopg.errors.UniqueViolation as exc:
-            raise UniqueViolation(str(exc)) from exc
+        _copy_csv(_raw(session), table, columns, _csv(columns, data, types))
         return
     converted = [_sqlite_texts(values) if t == _SQLITE_TIME else values
                  for values, t in zip(data, types, strict=True)]

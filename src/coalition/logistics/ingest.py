@@ -157,17 +157,23 @@ def _ingest(session: Session, actor: Actor, parsed: list[DeliveryEventIn], numbe
     # the batch down the careful path, row by row, which names every problem; only if some
     # id exists already does the batch get compared with what is stored.
     stored: list[Event] | None = None
-    fields: list[Sequence[Any]] | None = None
+    fingerprint = ""
     resent = 0
     prepared = check.prepare(parsed)
     if prepared is not None:
         try:
-            with session.begin_nested():
-                _bulk.append_columns(session, DeliveryEvent.__tablename__, _COLUMNS,
-                                     prepared.columns(batch_id, now), _TYPES)
-            stored, fields = prepared.events, prepared.fields
+            with session.begin_nested(), _bulk.appending(
+                    session, DeliveryEvent.__tablename__, _COLUMNS,
+                    prepared.columns(batch_id, now), _TYPES):
+                # While the server stores the events (PostgreSQL), Python folds them in.
+                fingerprint = _digest(prepared.fields)
+                _fold(touched, prepared.events)
+            stored = prepared.events
         except _bulk.UniqueViolation:
-            pass
+            # The careful path starts from the stored state: the fold above was for nothing.
+            touched, links = _load(session, actor, Shipment.reference,
+                                   {row["shipment"] for row in parsed})
+            check = _Check(actor, numbers, touched, sites, source, now)
     if stored is None:
         try:
             with session.begin_nested(), _bulk.Appender(
@@ -176,23 +182,29 @@ def _ingest(session: Session, actor: Actor, parsed: list[DeliveryEventIn], numbe
             stored = check.events
         except _bulk.UniqueViolation:
             stored, resent = _store_new(session, check.events, check.row_of, batch.id, now)
+        fingerprint = digest(stored)
+        _fold(touched, stored)
     by_id = {t.id: t for t in touched.values()}
-    # The fold is commutative: no need to sort.
-    for event in stored:
-        by_id[event.shipment_id].state.apply(event)
     changed = [by_id[i] for i in sorted({e.shipment_id for e in stored})]
     allocations, transitions = _write(session, actor, changed, links, now,
                                       reason=f"delivery events batch {batch.id}")
     batch.inserted = len(stored)
     batch.duplicates = check.duplicates + resent
     batch.shipments_touched = len(changed)
-    batch.digest = _digest(fields) if fields is not None else digest(stored)
+    batch.digest = fingerprint
     session.flush()
     audit.record(session, actor=actor, action="delivery_events.ingest", target=batch)
     return BatchResult(batch_id=batch.id, rows=batch.rows, inserted=batch.inserted,
                        duplicates=batch.duplicates, shipments_touched=batch.shipments_touched,
                        allocations_changed=allocations, pledge_transitions=transitions,
                        digest=batch.digest)
+
+
+def _fold(touched: Mapping[Any, _Touched], events: Iterable[Event]) -> None:
+    """The events folded into the state of their shipments; commutative, so unsorted."""
+    states = {t.id: t.state for t in touched.values()}
+    for event in events:
+        states[event.shipment_id].apply(event)
 
 
 @dataclass

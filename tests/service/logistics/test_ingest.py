@@ -493,3 +493,20 @@ def test_rows_naming_fields_of_other_kinds_are_refused(sites: None, session: Ses
     [error] = caught.value.errors
     assert (error.row, error.field) == (index + 1, field)
     assert _count(session, DeliveryEvent) == 0
+
+
+def test_batch_overlapping_a_stored_one_records_only_the_new_events(
+        sites: None, session: Session) -> None:
+    """Clean rows, some stored before: the append fails on their ids, and the batch is
+    compared with what is stored, from the stored state (nothing folded twice)."""
+    rows = _journeys(session)
+    session.flush()
+    with session.begin_nested() as outer:
+        ingest.ingest_events(session, actor=SYSTEM, rows=rows)
+        expected = snapshot(session)
+        outer.rollback()
+    ingest.ingest_events(session, actor=SYSTEM, rows=rows[:5])
+    result = ingest.ingest_events(session, actor=SYSTEM, rows=rows)
+    assert (result.inserted, result.duplicates) == (len(rows) - 5, 5)
+    assert ingest.batch_digest(session, batch_id=result.batch_id) == result.digest
+    assert snapshot(session) == expected
