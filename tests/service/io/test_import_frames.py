@@ -19,6 +19,7 @@ from coalition.access.actor import SYSTEM
 from coalition.io import importers
 from coalition.io.frames import _EDGE_BLANK, ROW, FrameValidator, vector_form
 from coalition.io.importers import ImportFailed, import_file
+from coalition.io.importers import pledges as pledge_import
 from coalition.io.rows import _checker
 from coalition.io.specs import SPECS
 from coalition.io.tabular import FrameReadError
@@ -111,7 +112,8 @@ def _mixed_rows() -> list[list[str]]:
         pledge_row("M-7", funding="joint_fund_purchase", parent_external_id="M-9"),
         pledge_row("M-8", amount=" 99.99", releasability="nato", notes="  padded  "),
         pledge_row("M-9", donor="JPN", funding="joint_fund_contribution", amount="0"),
-        pledge_row("M-10", amount="99999999999999999.99", currency="USD",
+        # As many digits as SQLite's binary float keeps (it stores NUMERIC as one).
+        pledge_row("M-10", amount="999999999999.99", currency="USD",
                    fx_rate_to_eur="0.50000000"),
     ]
     return rows + [pledge_row(f"N-{i}", quantity=i + 1, amount=f"{i}.{i % 100:02d}")
@@ -206,3 +208,43 @@ def test_files_polars_could_read_otherwise_go_the_row_path(world: World, session
         path.write_text("".join(lines))
         report = import_file(session, actor=SYSTEM, resource="pledges", path=path)
         assert report.created == 3
+
+
+def test_a_reimport_compares_in_bulk_and_changes_what_the_row_path_changes(
+        world: World, session: Session, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(importers, "CHUNK_BYTES", 2048)
+    rows = _mixed_rows()
+    first = pledges_csv(tmp_path / "v1.csv", rows)
+    import_file(session, actor=SYSTEM, resource="pledges", path=first)
+    compared = []
+    compare = pledge_import.PledgeLoad._compare
+
+    def spy(self: Any, candidate: Any, *args: Any) -> None:
+        compared.append(candidate[1])
+        compare(self, candidate, *args)
+
+    monkeypatch.setattr(pledge_import.PledgeLoad, "_compare", spy)
+    again = import_file(session, actor=SYSTEM, resource="pledges", path=first).to_dict()
+    assert (again["created"], again["updated"], again["unchanged"]) == (0, 0, 311)
+    # Only the row without an id (its derived key is made on the row path) and the one with
+    # blanks around a number are compared one by one; the others are found unchanged in bulk.
+    assert len(compared) == 2 and "M-8" in compared
+    changed = [list(r) for r in rows]
+    changed[0][3] = "8"                                        # M-1 quantity
+    changed[1][13] = "new notes"                               # M-2 notes
+    changed[11][9] = "confirmed"                               # N-0 status
+    changed[12][4] = "1.010"                                   # N-1 amount, the same value
+    changed[20][12] = "NATO"                                   # N-9 releasability
+    second = pledges_csv(tmp_path / "v2.csv", changed)
+    found = []
+    for row_path in (False, True):
+        with monkeypatch.context() as patch:
+            if row_path:
+                _row_path_only(patch)
+            attempt = session.begin_nested()
+            report = import_file(session, actor=SYSTEM, resource="pledges", path=second)
+            found.append((report.to_dict(), _snapshot(session)))
+            attempt.rollback()
+    assert found[0] == found[1]
+    assert (found[0][0]["updated"], found[0][0]["unchanged"]) == (4, 307)

@@ -30,13 +30,14 @@ _EXACT_PRODUCT = 10**27
 _EARLIEST = dt.date(100, 1, 1)
 
 
-def _scaled(text: pl.Expr, places: int) -> pl.Expr:
-    """A plain decimal's text as an integer of 10**-places units (Int128)."""
+def scaled(text: pl.Expr, places: int) -> pl.Expr:
+    """A plain decimal's text as an integer of 10**-places units (Int128); null for any
+    other shape or for more places than that."""
     whole = text.str.extract(_PLAIN, 1).cast(pl.Int128, strict=False)
-    fraction = (text.str.extract(_PLAIN, 2).fill_null("").str.strip_chars_end("0")
-                .str.pad_end(places, "0").str.slice(0, places))
-    units: pl.Expr = whole * 10**places
-    return units + fraction.cast(pl.Int128, strict=False).fill_null(0)
+    digits = text.str.extract(_PLAIN, 2).fill_null("").str.strip_chars_end("0")
+    fraction = digits.str.pad_end(places, "0").cast(pl.Int128, strict=False).fill_null(0)
+    units: pl.Expr = whole * 10**places + fraction
+    return pl.when(digits.str.len_chars() <= places).then(units)
 
 
 def prepare(load: PledgeLoad, clean: pl.DataFrame) -> tuple[pl.DataFrame, pl.Series]:
@@ -63,7 +64,7 @@ def prepare(load: PledgeLoad, clean: pl.DataFrame) -> tuple[pl.DataFrame, pl.Ser
         pl.col("fx_date").fill_null(announced),
         pl.col("available_from").fill_null(announced),
     ).with_columns(
-        (_scaled(pl.col("amount"), 2) * _scaled(pl.col("fx_rate_to_eur"), 8)).alias("_product"))
+        (scaled(pl.col("amount"), 2) * scaled(pl.col("fx_rate_to_eur"), 8)).alias("_product"))
     from coalition.io.importers.pledges import _NEW_STATUSES, _PLAUSIBLE_LEAD
 
     startable = pl.Series(sorted(_NEW_STATUSES)).implode()

@@ -151,8 +151,9 @@ class PledgeLoad:
         self.look_up = stored > 0
         self.bulk = bool(expected_rows and expected_rows >= BULK_MIN_ROWS
                          and expected_rows * 4 >= stored)
-        if self.bulk:
-            self.store.begin_bulk()
+        # The indexes are dropped before the first insert, not here: a re-import that
+        # changes nothing keeps them.
+        self._bulk_begun = False
         self._batch: list[Candidate] = []
         self._writer: _Writer | None = None
 
@@ -223,11 +224,13 @@ class PledgeLoad:
             if self.errors or writer is None:
                 # Nothing stays: the caller rolls back, which also restores dropped indexes.
                 return self.result
-            if self.bulk:
-                self.store.end_bulk()
+            # Before the indexes come back: the links are then cheap updates.
             self._link_parents(writer.parents)
-            if not self.errors:
-                self._apply_changes(writer.changes)
+            if self.errors:
+                return self.result
+            if self._bulk_begun:
+                self.store.end_bulk()
+            self._apply_changes(writer.changes)
             if not self.errors and self.result.created:
                 self._audit()
             return self.result
@@ -309,10 +312,14 @@ class PledgeLoad:
             stored = self.store.existing(keys.to_list())
             if stored:
                 known = keys.is_in(pl.Series(list(stored), dtype=pl.String()).implode())
-                self._store_batch(_pledge_frames.candidates(frame.filter(known)), state)
+                same = self._unchanged(frame.filter(known), stored, state)
+                self.result.unchanged += int(same.sum())
+                self._store_batch(_pledge_frames.candidates(frame.filter(known).filter(~same)),
+                                  state, stored)
                 frame = frame.filter(~known)
                 if self.errors or frame.is_empty():
                     return
+        self._begin_inserts()
         try:
             first, last = self.store.insert_frame(frame, at=self.now)
         except DuplicateKey:
@@ -336,8 +343,19 @@ class PledgeLoad:
         if self.keep_ids:
             self.result.created_ids.extend(range(first, last + 1))
 
-    def _store_batch(self, batch: list[Candidate], state: _WriterState) -> None:
-        existing = self.store.existing([c[1] for c in batch]) if self.look_up else {}
+    def _begin_inserts(self) -> None:
+        if self.bulk and not self._bulk_begun:
+            self.store.begin_bulk()
+            self._bulk_begun = True
+
+    def _store_batch(self, batch: list[Candidate], state: _WriterState,
+                     stored: Mapping[str, ExistingPledge] | None = None) -> None:
+        """Candidates of the row path (`stored`: what the database holds of their keys, if
+        the caller looked already)."""
+        if stored is not None:
+            existing = stored
+        else:
+            existing = self.store.existing([c[1] for c in batch]) if self.look_up else {}
         seen: dict[str, int] = {}
         new: list[Candidate] = []
         errors = self.errors
@@ -373,6 +391,7 @@ class PledgeLoad:
             append((external_id, donor_id, item_id, row.quantity, row.amount, row.currency,
                     row.fx_rate_to_eur, row.fx_date, cents, row.funding, row.announced_on,
                     row.available_from, format_id, row.releasability, status, row.notes))
+        self._begin_inserts()
         try:
             ids = self.store.insert(rows, at=self.now)
         except DuplicateKey:
@@ -390,6 +409,61 @@ class PledgeLoad:
         self.result.created += len(ids)
         if self.keep_ids:
             self.result.created_ids.extend(ids)
+
+    def _unchanged(self, frame: pl.DataFrame, stored: Mapping[str, ExistingPledge],
+                   state: _WriterState) -> pl.Series:
+        """Which rows of `frame` (all with a stored key) `_compare` would find unchanged:
+        a visible pledge of an earlier import, equal in every column the file has. Only
+        what is certainly unchanged is marked; `_compare` looks at the rest."""
+        current = [stored[key] for key in frame.get_column("external_id")]
+        columns: dict[str, list[Any]] = {
+            name: [getattr(c, name) for c in current]
+            for name in ("id", "donor_id", "item_type_id", "quantity", "currency", "fx_date",
+                         "funding", "parent_external_id", "announced_on", "available_from",
+                         "format_id", "releasability", "status", "notes")}
+        columns["amount"] = [str(c.amount) for c in current]
+        columns["fx_rate_to_eur"] = [str(c.fx_rate_to_eur) for c in current]
+        columns["visible"] = [can_see(self.actor, c) for c in current]
+        was = pl.DataFrame(columns, schema_overrides={
+            "fx_date": pl.Date, "announced_on": pl.Date, "available_from": pl.Date,
+            "format_id": pl.Int64, "parent_external_id": pl.String})
+        both = pl.concat([frame, was.rename(lambda name: f"was_{name}")], how="horizontal")
+        now = pl.col
+
+        def before(name: str) -> pl.Expr:
+            return pl.col(f"was_{name}")
+
+        checks = [before("visible"), before("id") < min(state.first_id, _NO_ID - 1)]
+        for name, row, stored_value in (
+            ("donor", now("donor_id"), before("donor_id")),
+            ("item_type", now("item_type_id"), before("item_type_id")),
+            ("quantity", now("quantity"), before("quantity")),
+            ("amount", _pledge_frames.scaled(now("amount"), 2),
+             _pledge_frames.scaled(before("amount"), 2)),
+            ("currency", now("currency"), before("currency")),
+            ("fx_rate_to_eur", _pledge_frames.scaled(now("fx_rate_to_eur"), 8),
+             _pledge_frames.scaled(before("fx_rate_to_eur"), 8)),
+            ("fx_date", now("fx_date"), before("fx_date")),
+            ("funding", now("funding"), before("funding")),
+            ("available_from", now("available_from"), before("available_from")),
+            ("releasability", now("releasability"), before("releasability")),
+            ("announced_on", now("announced_on"), before("announced_on")),
+            ("notes", now("notes"), before("notes")),
+        ):
+            if name in self.present:
+                checks.append(row.eq_missing(stored_value))
+        # Blank format, parent or status: the file does not say, so nothing changes.
+        if "format" in self.present:
+            checks.append(now("format").is_null()
+                          | now("format_id").eq_missing(before("format_id")))
+        if "parent_external_id" in self.present:
+            checks.append(now("parent_external_id").is_null()
+                          | now("parent_external_id").eq_missing(before("parent_external_id")))
+        if "status" in self.present:
+            checks.append(now("status_given").is_null()
+                          | now("status_given").eq_missing(before("status")))
+        return both.select(pl.all_horizontal(*checks).fill_null(False).alias("same")
+                           ).get_column("same")
 
     def _duplicates(self, new: list[Candidate], state: _WriterState) -> None:
         """The batch met keys an earlier batch stored: name the rows that had them first."""
