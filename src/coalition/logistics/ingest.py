@@ -17,7 +17,7 @@ import hashlib
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import repeat
-from typing import Any
+from typing import Any, cast
 
 from pydantic import TypeAdapter
 from pydantic import ValidationError as PydanticValidationError
@@ -325,7 +325,7 @@ class _Check:
         ok: dict[str, int] = {}
         blocked: set[int] = set()
         route: set[tuple[int, int]] = set()
-        lines: dict[tuple[int, int], int] = {}
+        lines: dict[tuple[Any, Any], int] = {}
         for reference, shipment in self.touched.items():
             if not shipment.visible or not _may_record(self.actor, shipment):
                 continue
@@ -335,18 +335,23 @@ class _Check:
             route.update((shipment.id, hub) for hub in shipment.hubs)
             lines.update(((shipment.id, a), line.quantity)
                          for a, line in shipment.state.lines.items())
-        shipment_ids = list(map(ok.get, [row["shipment"] for row in parsed]))
+        rows = cast(list[dict[str, Any]], parsed)
+
+        def column(key: str) -> list[Any]:
+            return list(map(dict.get, rows, repeat(key)))
+
+        shipment_ids = list(map(ok.get, column("shipment")))
         if None in shipment_ids:
             return None
-        external_ids = [row["external_id"] for row in parsed]
+        external_ids = column("external_id")
         if len(set(external_ids)) != n:
             return None
-        kinds = [row["kind"] for row in parsed]
+        kinds = column("kind")
         if blocked and any(k not in QUIET and s in blocked
                            for k, s in zip(kinds, shipment_ids, strict=True)):
             return None
         try:
-            local = list(map(dt.datetime.fromisoformat, [row["occurred_at"] for row in parsed]))
+            local = list(map(dt.datetime.fromisoformat, column("occurred_at")))
         except ValueError:
             return None
         if None in {at.tzinfo for at in local}:
@@ -355,44 +360,55 @@ class _Check:
         times = [at.astimezone(utc) for at in local]
         if times and max(times) > self.latest:
             return None
-        default = self.source
-        sources = [row.get("source") or default for row in parsed]
+        sources = column("source")
         if None in sources:
-            return None
-        notes = [row.get("note") or "" for row in parsed]
+            if self.source is None:
+                return None
+            sources = [self.source if v is None else v for v in sources]
+        notes = column("note")
+        if None in notes:
+            notes = ["" if v is None else v for v in notes]
         hub_sites = {code: site_id for code, (site_id, kind) in self.sites.items()
                      if kind is SiteKind.LOGISTICS_HUB}
-        receipt = EventKind.RECEIVED
         hub_rows = [i for i, kind in enumerate(kinds) if kind in HUB_EVENTS]
-        receipt_rows = [i for i, kind in enumerate(kinds) if kind is receipt]
-        named = [row.get("hub") for row in parsed]
-        hubs: list[int | None] = [None] * n
+        named = column("hub")
         # Rows of other kinds name no hub: every hub named belongs to a hub row.
         if n - named.count(None) != len(hub_rows):
             return None
-        for i in hub_rows:
-            hub = hub_sites.get(named[i])  # type: ignore[arg-type]
-            if hub is None or (shipment_ids[i], hub) not in route:
-                return None
+        hubs: list[int | None] = [None] * n
+        at_hub = list(map(hub_sites.get, [named[i] for i in hub_rows]))
+        if None in at_hub or not route.issuperset(
+                zip([shipment_ids[i] for i in hub_rows], at_hub, strict=True)):
+            return None
+        for i, hub in zip(hub_rows, at_hub, strict=True):
             hubs[i] = hub
-        allocations = [row.get("allocation_id") for row in parsed]
+        receipt = EventKind.RECEIVED
+        receipt_rows = [i for i, kind in enumerate(kinds) if kind is receipt]
+        allocations = column("allocation_id")
         if n - allocations.count(None) != len(receipt_rows):
             return None
-        received = [row.get("quantity_received") for row in parsed]
-        damaged = [row.get("quantity_damaged") for row in parsed]
-        missing = [row.get("quantity_missing") for row in parsed]
-        quantities = 3 * n - received.count(None) - damaged.count(None) - missing.count(None)
-        for i in receipt_rows:
-            quantity = lines.get((shipment_ids[i], allocations[i]))  # type: ignore[arg-type]
-            r, d, m = received[i], damaged[i], missing[i]
-            quantities -= (r is not None) + (d is not None) + (m is not None)
-            r, d, m = r or 0, d or 0, m or 0
-            if quantity is None or not 0 < r + d + m <= quantity:
-                return None
-            received[i], damaged[i], missing[i] = r, d, m
+        received = column("quantity_received")
+        damaged = column("quantity_damaged")
+        missing = column("quantity_missing")
+        named_quantities = 3 * n - received.count(None) - damaged.count(None) - missing.count(None)
+        r = [received[i] for i in receipt_rows]
+        d = [damaged[i] for i in receipt_rows]
+        m = [missing[i] for i in receipt_rows]
         # ... and only receipts name quantities.
-        if quantities:
+        if named_quantities != 3 * len(receipt_rows) - r.count(None) - d.count(None) - m.count(
+                None):
             return None
+        line_quantities = list(map(lines.get, zip(
+            [shipment_ids[i] for i in receipt_rows], [allocations[i] for i in receipt_rows],
+            strict=True)))
+        if None in line_quantities:
+            return None
+        r, d, m = [v or 0 for v in r], [v or 0 for v in d], [v or 0 for v in m]
+        if not all(0 < a + b + c <= q
+                   for a, b, c, q in zip(r, d, m, line_quantities, strict=True)):
+            return None
+        for i, a, b, c in zip(receipt_rows, r, d, m, strict=True):
+            received[i], damaged[i], missing[i] = a, b, c
         new = tuple.__new__
         events: list[Event] = list(map(new, repeat(Event), zip(
             external_ids, shipment_ids, kinds, times, sources, hubs, allocations, received,
