@@ -202,9 +202,12 @@ def _ingest(session: Session, actor: Actor, parsed: list[DeliveryEventIn], numbe
 
 def _fold(touched: Mapping[Any, _Touched], events: Iterable[Event]) -> None:
     """The events folded into the state of their shipments; commutative, so unsorted."""
-    states = {t.id: t.state for t in touched.values()}
+    by_shipment: dict[int, list[Event]] = {t.id: [] for t in touched.values()}
     for event in events:
-        states[event.shipment_id].apply(event)
+        by_shipment[event.shipment_id].append(event)
+    for t in touched.values():
+        if by_shipment[t.id]:
+            t.state.fold(by_shipment[t.id])
 
 
 @dataclass
