@@ -113,9 +113,10 @@ def _import_pledges(session: Session, actor: Actor, path: Path, report: ImportRe
 
 
 
-# polars reads a CSV file in chunks of this many bytes (about 30,000 pledge rows): large
-# enough that per-chunk work is negligible, small enough that memory stays flat.
-CHUNK_BYTES = 4 << 20
+# polars reads a CSV file in chunks of this many bytes (about 15,000 pledge rows): large
+# enough that per-chunk work is negligible, small enough that memory stays flat (polars
+# holds several times a chunk while it parses and checks it).
+CHUNK_BYTES = 2 << 20
 
 
 def _import_pledge_frames(session: Session, actor: Actor, path: Path, report: ImportReport,

@@ -156,7 +156,13 @@ class PledgeStore:
         announced, then one step to its imported status when that is not announced."""
         raise NotImplementedError
 
-    def insert_frame(self, frame: pl.DataFrame, *, at: dt.datetime) -> tuple[int, int]:
+    def encode(self, frame: pl.DataFrame, *, at: dt.datetime) -> Any:
+        """What `insert_frame` sends for `frame`, made by the caller's thread while this
+        connection stores the chunk before (None: `insert_frame` works from the frame)."""
+        return None
+
+    def insert_frame(self, frame: pl.DataFrame, encoded: Any, *,
+                     at: dt.datetime) -> tuple[int, int]:
         """`insert` for a chunk `_pledge_frames.prepare` made ready: the first and last of
         the consecutive ids its rows got, in order. Raises DuplicateKey like `insert`."""
         raise NotImplementedError
@@ -272,35 +278,41 @@ class PostgresStore(PledgeStore):
                            " FROM unnest(%s::int8[], %s::int8[]) AS link(child, parent)"
                            " WHERE pledges.id = link.child", (children, parents))
 
-    def insert_frame(self, frame: pl.DataFrame, *, at: dt.datetime) -> tuple[int, int]:
+    def encode(self, frame: pl.DataFrame, *, at: dt.datetime) -> Any:
         import polars as pl
+
+        stamp = at.isoformat()
+        return frame.select(
+            *_FRAME_COLUMNS,
+            *(pl.lit(0).alias(c) for c in INSERT_COLUMNS[16:19]),
+            *(pl.lit(stamp).alias(c) for c in INSERT_COLUMNS[19:]),
+        ).write_csv(include_header=False, quote_style="non_numeric", null_value="").encode()
+
+    def insert_frame(self, frame: pl.DataFrame, encoded: Any, *,
+                     at: dt.datetime) -> tuple[int, int]:
         import psycopg
 
         count = frame.height
+        names = ", ".join(INSERT_COLUMNS)
         with self.raw.cursor() as cursor:
-            # The table lock keeps every other writer of pledges (the only users of the
-            # sequence) out, so the ids taken here are one run.
-            cursor.execute("SELECT min(v), max(v) FROM (SELECT nextval(%s) AS v"
-                           " FROM generate_series(1, %s)) AS taken", (self.sequence, count))
-            first, last = cursor.fetchone()
-            if last - first + 1 != count:
-                raise RuntimeError("pledge ids taken by another writer during an import")
-            stamp = at.isoformat()
-            data = frame.select(
-                pl.int_range(first, last + 1, dtype=pl.Int64).alias("id"),
-                *_FRAME_COLUMNS,
-                *(pl.lit(0).alias(c) for c in INSERT_COLUMNS[16:19]),
-                *(pl.lit(stamp).alias(c) for c in INSERT_COLUMNS[19:]),
-            ).write_csv(include_header=False, quote_style="non_numeric", null_value="")
-            names = ", ".join(("id", *INSERT_COLUMNS))
             cursor.execute(f"SAVEPOINT {_BATCH}")
             try:
+                # Ids from the column's default, in row order: one run, because the table
+                # lock keeps every other writer of pledges (the only users of the sequence)
+                # out. Checked all the same, by counting the run.
                 with cursor.copy(f"COPY pledges ({names}) FROM STDIN (FORMAT CSV)") as copy:
-                    copy.write(data)
+                    copy.write(encoded)
             except psycopg.errors.UniqueViolation as exc:
                 cursor.execute(f"ROLLBACK TO SAVEPOINT {_BATCH}")
                 raise DuplicateKey(str(exc)) from exc
             cursor.execute(f"RELEASE SAVEPOINT {_BATCH}")
+            cursor.execute("SELECT currval(%s)", (self.sequence,))
+            last = cursor.fetchone()[0]
+            first = last - count + 1
+            cursor.execute("SELECT count(*) FROM pledges WHERE id BETWEEN %s AND %s",
+                           (first, last))
+            if cursor.fetchone()[0] != count:
+                raise RuntimeError("pledge ids taken by another writer during an import")
         return first, last
 
     def history(self, ids: Sequence[int], statuses: Sequence[str], *, at: dt.datetime,
@@ -419,7 +431,8 @@ class SqliteStore(PledgeStore):
     def _time(self, at: dt.datetime) -> Any:
         return _sqlite_time(at)
 
-    def insert_frame(self, frame: pl.DataFrame, *, at: dt.datetime) -> tuple[int, int]:
+    def insert_frame(self, frame: pl.DataFrame, encoded: Any, *,
+                     at: dt.datetime) -> tuple[int, int]:
         import polars as pl
 
         when = _sqlite_time(at)

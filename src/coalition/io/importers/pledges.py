@@ -197,7 +197,7 @@ class PledgeLoad:
         """Rows `_pledge_frames.prepare` made ready, after the rows before them."""
         self.flush()
         if frame.height and not self.errors:
-            self._writer_for().put(frame)
+            self._writer_for().put(_Chunk(frame, self.store.encode(frame, at=self.now)))
 
     def flush(self) -> None:
         if self._batch:
@@ -302,11 +302,12 @@ class PledgeLoad:
 
     # --- the writer's side (runs in the writer thread) ---------------------------------
 
-    def _store_frame(self, frame: pl.DataFrame, state: _WriterState) -> None:
+    def _store_frame(self, chunk: _Chunk, state: _WriterState) -> None:
         """A prepared chunk: rows whose key is stored go the row path (compared, updated or
         named as duplicates), the others are inserted in one statement."""
         if self.errors:
             return
+        frame, encoded = chunk.frame, chunk.encoded
         if self.look_up:
             keys = frame.get_column("external_id")
             stored = self.store.existing(keys.to_list())
@@ -319,9 +320,10 @@ class PledgeLoad:
                 frame = frame.filter(~known)
                 if self.errors or frame.is_empty():
                     return
+                encoded = self.store.encode(frame, at=self.now)
         self._begin_inserts()
         try:
-            first, last = self.store.insert_frame(frame, at=self.now)
+            first, last = self.store.insert_frame(frame, encoded, at=self.now)
         except DuplicateKey:
             self._duplicates(_pledge_frames.candidates(frame), state)
             return
@@ -523,8 +525,18 @@ _NEW_STATUSES = frozenset({"announced", "confirmed", "withdrawn", "cancelled"})
 _UNREACHABLE = ("is reached through allocations and deliveries, not by import; "
                 "import the pledge as confirmed and allocate it")
 _NO_ID = 2**63
-# A writer's job: candidates of the row path, or a chunk `_pledge_frames.prepare` made ready.
-_Job = list[Candidate] | pl.DataFrame
+
+
+@dataclass(frozen=True, slots=True)
+class _Chunk:
+    """Rows `_pledge_frames.prepare` made ready, and what the store will send for them."""
+
+    frame: pl.DataFrame
+    encoded: Any
+
+
+# A writer's job: candidates of the row path, or a chunk of ready rows.
+_Job = list[Candidate] | _Chunk
 
 
 @dataclass
@@ -565,7 +577,7 @@ class _Writer:
         return self.state.changes
 
     def _store(self, job: _Job) -> None:
-        if isinstance(job, pl.DataFrame):
+        if isinstance(job, _Chunk):
             self.load._store_frame(job, self.state)
         else:
             self.load._store_batch(job, self.state)
