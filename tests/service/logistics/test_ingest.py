@@ -510,3 +510,24 @@ def test_batch_overlapping_a_stored_one_records_only_the_new_events(
     assert (result.inserted, result.duplicates) == (len(rows) - 5, 5)
     assert ingest.batch_digest(session, batch_id=result.batch_id) == result.digest
     assert snapshot(session) == expected
+
+
+def test_batch_leaves_the_planner_settings_as_it_found_them(sites: None,
+                                                            session: Session) -> None:
+    """PostgreSQL: joins by key through the index for the batch only, in success and in error."""
+    if session.get_bind().dialect.name != "postgresql":
+        pytest.skip("a PostgreSQL planner setting")
+    a = kit.allocation(session, quantity=100)
+    kit.shipment(session, "SHP-1", [(a, 100)])
+    rows = kit.journey("SHP-1", a.id, 100)
+
+    def settings_now() -> tuple[Any, ...]:
+        return tuple(session.execute(select(func.current_setting("enable_hashjoin"),
+                                            func.current_setting("enable_mergejoin"))).one())
+
+    assert settings_now() == ("on", "on")
+    with pytest.raises(ValidationFailed):
+        ingest.ingest_events(session, actor=SYSTEM, rows=[{**rows[0], "shipment": "SHP-404"}])
+    assert settings_now() == ("on", "on")
+    ingest.ingest_events(session, actor=SYSTEM, rows=rows)
+    assert settings_now() == ("on", "on")
