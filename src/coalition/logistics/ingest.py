@@ -159,6 +159,7 @@ def _ingest(session: Session, actor: Actor, parsed: list[DeliveryEventIn], numbe
     stored: list[Event] | None = None
     fingerprint = ""
     resent = 0
+    by_id = {t.id: t for t in touched.values()}
     prepared = check.prepare(parsed)
     if prepared is not None:
         try:
@@ -168,11 +169,14 @@ def _ingest(session: Session, actor: Actor, parsed: list[DeliveryEventIn], numbe
                 # While the server stores the events (PostgreSQL), Python folds them in.
                 fingerprint = _digest(prepared.fields)
                 _fold(touched, prepared.events)
+                changed = [by_id[i] for i in sorted(set(prepared.fields[1]))]
+                changes = _changes(changed)
             stored = prepared.events
         except _bulk.UniqueViolation:
             # The careful path starts from the stored state: the fold above was for nothing.
             touched, links = _load(session, actor, Shipment.reference,
                                    {row["shipment"] for row in parsed})
+            by_id = {t.id: t for t in touched.values()}
             check = _Check(actor, numbers, touched, sites, source, now)
     if stored is None:
         try:
@@ -184,9 +188,9 @@ def _ingest(session: Session, actor: Actor, parsed: list[DeliveryEventIn], numbe
             stored, resent = _store_new(session, check.events, check.row_of, batch.id, now)
         fingerprint = digest(stored)
         _fold(touched, stored)
-    by_id = {t.id: t for t in touched.values()}
-    changed = [by_id[i] for i in sorted({e.shipment_id for e in stored})]
-    allocations, transitions = _write(session, actor, changed, links, now,
+        changed = [by_id[i] for i in sorted({e.shipment_id for e in stored})]
+        changes = _changes(changed)
+    allocations, transitions = _write(session, actor, changes, links, now,
                                       reason=f"delivery events batch {batch.id}")
     batch.inserted = len(stored)
     batch.duplicates = check.duplicates + resent
@@ -575,10 +579,17 @@ def _stored(session: Session, external_ids: Collection[str]) -> list[Event]:
     return [_event(row) for row in rows]
 
 
-def _write(session: Session, actor: Actor, changed: list[_Touched],
-           links: Mapping[int, rollup.Link], now: dt.datetime, *, reason: str
-           ) -> tuple[int, int]:
-    """Writes the new derived state of `changed` shipments and rolls the difference up."""
+@dataclass
+class _Changes:
+    """What the fold changed: shipment state rows, line sums, and (shipped, delivered) deltas
+    by allocation."""
+
+    shipments: list[tuple[Any, ...]]
+    lines: list[tuple[int, int, int, int]]
+    deltas: dict[int, tuple[int, int]]
+
+
+def _changes(changed: Iterable[_Touched]) -> _Changes:
     states = []
     line_rows = []
     deltas: dict[int, tuple[int, int]] = {}
@@ -603,10 +614,20 @@ def _write(session: Session, actor: Actor, changed: list[_Touched],
             if d_shipped or d_delivered:
                 shipped, delivered = deltas.get(allocation_id, (0, 0))
                 deltas[allocation_id] = (shipped + d_shipped, delivered + d_delivered)
-    _bulk.update_rows(session, Shipment.__tablename__, _STATE_COLUMNS, states, _STATE_TYPES)
-    _bulk.update_rows(session, ShipmentLine.__tablename__, _LINE_COLUMNS, sorted(line_rows),
+    line_rows.sort()
+    return _Changes(states, line_rows, deltas)
+
+
+def _write(session: Session, actor: Actor, changes: _Changes,
+           links: Mapping[int, rollup.Link], now: dt.datetime, *, reason: str
+           ) -> tuple[int, int]:
+    """Writes the new derived state of the changed shipments and rolls the difference up."""
+    _bulk.update_rows(session, Shipment.__tablename__, _STATE_COLUMNS, changes.shipments,
+                      _STATE_TYPES)
+    _bulk.update_rows(session, ShipmentLine.__tablename__, _LINE_COLUMNS, changes.lines,
                       _LINE_TYPES)
-    return rollup.apply(session, actor=actor, deltas=deltas, links=links, reason=reason, now=now)
+    return rollup.apply(session, actor=actor, deltas=changes.deltas, links=links,
+                        reason=reason, now=now)
 
 
 def digest(events: Iterable[Event]) -> str:
@@ -662,7 +683,8 @@ def rebuild(session: Session, *, actor: Actor, shipment_ids: Collection[int]) ->
             differing.append(t)
     if differing:
         now = utcnow()
-        _write(session, actor, differing, links, now, reason="derived logistics state rebuilt")
+        _write(session, actor, _changes(differing), links, now,
+               reason="derived logistics state rebuilt")
         audit.record(session, actor=actor, action="shipments.rebuild", target_type="shipments",
                      target_id=",".join(str(t.id) for t in differing)[:80],
                      after={"repaired": [t.id for t in differing]})
