@@ -186,8 +186,11 @@ class PledgeStore:
 
     def link_parents(self, links: Sequence[tuple[int, int]]) -> None:
         """Point each (child id, parent id) pair's child at its parent."""
+        # One statement per link (pipelined on PostgreSQL): a join with the links would scan
+        # the whole table, which the planner still takes for the few rows it had before.
+        mark = self.mark
         with contextlib.closing(self.raw.cursor()) as cursor:
-            cursor.executemany("UPDATE pledges SET parent_pledge_id = ? WHERE id = ?",
+            cursor.executemany(f"UPDATE pledges SET parent_pledge_id = {mark} WHERE id = {mark}",
                                [(parent, child) for child, parent in links])
 
     def _time(self, at: dt.datetime) -> Any:
@@ -269,14 +272,6 @@ class PostgresStore(PledgeStore):
         return ids
 
     mark = "%s"
-
-    def link_parents(self, links: Sequence[tuple[int, int]]) -> None:
-        children = "{" + ",".join(str(child) for child, _ in links) + "}"
-        parents = "{" + ",".join(str(parent) for _, parent in links) + "}"
-        with self.raw.cursor() as cursor:
-            cursor.execute("UPDATE pledges SET parent_pledge_id = link.parent"
-                           " FROM unnest(%s::int8[], %s::int8[]) AS link(child, parent)"
-                           " WHERE pledges.id = link.child", (children, parents))
 
     def encode(self, frame: pl.DataFrame, *, at: dt.datetime) -> Any:
         import polars as pl
