@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import threading
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, TypeVarTuple, cast
 
@@ -141,6 +141,9 @@ class TimeReader:
 
     def __init__(self, sqlite: bool) -> None:
         self.sqlite = sqlite
+        # SQLite: the text each time was read from, to write it back unchanged without
+        # formatting it again (see `update_rows`).
+        self.texts: dict[dt.datetime, str] = {}
 
     def column(self, column: Any) -> Any:
         return type_coerce(column, String()).label(column.key) if self.sqlite else column
@@ -148,7 +151,9 @@ class TimeReader:
     def value(self, value: Any) -> dt.datetime | None:
         if value is None or not self.sqlite:
             return cast(dt.datetime | None, value)
-        return dt.datetime.fromisoformat(value).replace(tzinfo=dt.UTC)
+        at = dt.datetime.fromisoformat(value).replace(tzinfo=dt.UTC)
+        self.texts[at] = value
+        return at
 
 
 def time_reader(session: Session) -> TimeReader:
@@ -163,14 +168,18 @@ def _sqlite_time(value: dt.datetime | None) -> str | None:
     return value.astimezone(dt.UTC).isoformat(" ", "microseconds")[:26]
 
 
-def _sqlite_columns(rows: Sequence[Sequence[Any]], types: Sequence[str]) -> list[Sequence[Any]]:
+def _sqlite_columns(rows: Sequence[Sequence[Any]], types: Sequence[str],
+                    known: Mapping[dt.datetime, str] | None = None) -> list[Sequence[Any]]:
     """The rows' columns, times converted to what SQLite stores; column by column, since a
-    map over one column costs less than rebuilding every row."""
+    map over one column costs less than rebuilding every row. `known` times are taken as
+    they are given (the text they were read from)."""
     columns: list[Sequence[Any]] = list(zip(*rows, strict=True))
+    # A batch stamps many rows with the same time: convert each distinct one once.
+    memo: dict[Any, str | None] = {None: None}
+    if known:
+        memo.update(known)
     for i, t in enumerate(types):
         if t == _SQLITE_TIME:
-            # A batch stamps many rows with the same time: convert each distinct one once.
-            memo: dict[dt.datetime | None, str | None] = {None: None}
             columns[i] = [memo[v] if v in memo else memo.setdefault(v, _sqlite_time(v))
                           for v in columns[i]]
     return columns
@@ -372,9 +381,11 @@ def append_columns(session: Session, table: str, columns: Sequence[str],
 
 def update_rows(session: Session, table: str, columns: Sequence[str],
                 rows: Sequence[Sequence[Any]], types: Sequence[str], *, add: bool = False,
-                touch: str | None = None, now: dt.datetime | None = None) -> None:
+                touch: str | None = None, now: dt.datetime | None = None,
+                known: Mapping[dt.datetime, str] | None = None) -> None:
     """Sets (or with `add`, increments) `columns[1:]` of the rows whose `columns[0]` (the key)
-    matches; `touch` names a timestamp column set to `now` on every updated row."""
+    matches; `touch` names a timestamp column set to `now` on every updated row. SQLite
+    writes `known` times as the text given (`TimeReader.texts`)."""
     if not rows:
         return
     key, values = columns[0], columns[1:]
@@ -391,7 +402,7 @@ def update_rows(session: Session, table: str, columns: Sequence[str],
         session.connection().exec_driver_sql(sql, tuple(params))
         return
     assigns = [f"{c} = {c} + ?" if add else f"{c} = ?" for c in values]
-    data = _sqlite_columns(rows, types)
+    data = _sqlite_columns(rows, types, known)
     bound = data[1:]
     if touch is not None:
         assigns.append(f"{touch} = ?")

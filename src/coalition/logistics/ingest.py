@@ -143,8 +143,8 @@ def _ingest(session: Session, actor: Actor, parsed: list[DeliveryEventIn], numbe
     now = utcnow()
     sites = {code: (site_id, kind) for site_id, code, kind in
              session.execute(select(Site.id, Site.code, Site.kind))}
-    touched, links = _load(session, actor, Shipment.reference,
-                           {row["shipment"] for row in parsed})
+    loaded = _load(session, actor, Shipment.reference, {row["shipment"] for row in parsed})
+    touched = loaded.touched
     batch = EventBatch(received_at=now, actor=actor.label, source=source or "per row",
                        rows=len(parsed), inserted=0, duplicates=0, shipments_touched=0,
                        digest="")
@@ -174,8 +174,9 @@ def _ingest(session: Session, actor: Actor, parsed: list[DeliveryEventIn], numbe
             stored = prepared.events
         except _bulk.UniqueViolation:
             # The careful path starts from the stored state: the fold above was for nothing.
-            touched, links = _load(session, actor, Shipment.reference,
-                                   {row["shipment"] for row in parsed})
+            loaded = _load(session, actor, Shipment.reference,
+                           {row["shipment"] for row in parsed})
+            touched = loaded.touched
             by_id = {t.id: t for t in touched.values()}
             check = _Check(actor, numbers, touched, sites, source, now)
     if stored is None:
@@ -190,7 +191,7 @@ def _ingest(session: Session, actor: Actor, parsed: list[DeliveryEventIn], numbe
         _fold(touched, stored)
         changed = [by_id[i] for i in sorted({e.shipment_id for e in stored})]
         changes = _changes(changed)
-    allocations, transitions = _write(session, actor, changes, links, now,
+    allocations, transitions = _write(session, actor, changes, loaded, now,
                                       reason=f"delivery events batch {batch.id}")
     batch.inserted = len(stored)
     batch.duplicates = check.duplicates + resent
@@ -228,8 +229,15 @@ class _Prepared:
         return [*self.fields, [batch_id] * n, [now.astimezone(dt.UTC).isoformat()] * n]
 
 
-def _load(session: Session, actor: Actor, key: Any, keys: Collection[Any]
-          ) -> tuple[dict[Any, _Touched], dict[int, rollup.Link]]:
+@dataclass
+class _Loaded:
+    touched: dict[Any, _Touched]
+    links: dict[int, rollup.Link]
+    # What each stored time was read from (SQLite), to write the unchanged ones back as is.
+    times: dict[dt.datetime, str]
+
+
+def _load(session: Session, actor: Actor, key: Any, keys: Collection[Any]) -> _Loaded:
     """The shipments with the given keys, locked, with lines, route hubs and stored state, and
     the pledge and requirement of each line's allocation."""
     time = _bulk.time_reader(session)
@@ -293,7 +301,7 @@ def _load(session: Session, actor: Actor, key: Any, keys: Collection[Any]
                     for a, x in shipment_lines.items()},
             before_lines={a: (x.received, x.damaged, x.missing)
                           for a, x in shipment_lines.items()})
-    return out, links
+    return _Loaded(out, links, time.texts)
 
 
 def _may_record(actor: Actor, shipment: _Touched) -> bool:
@@ -618,15 +626,14 @@ def _changes(changed: Iterable[_Touched]) -> _Changes:
     return _Changes(states, line_rows, deltas)
 
 
-def _write(session: Session, actor: Actor, changes: _Changes,
-           links: Mapping[int, rollup.Link], now: dt.datetime, *, reason: str
-           ) -> tuple[int, int]:
+def _write(session: Session, actor: Actor, changes: _Changes, loaded: _Loaded,
+           now: dt.datetime, *, reason: str) -> tuple[int, int]:
     """Writes the new derived state of the changed shipments and rolls the difference up."""
     _bulk.update_rows(session, Shipment.__tablename__, _STATE_COLUMNS, changes.shipments,
-                      _STATE_TYPES)
+                      _STATE_TYPES, known=loaded.times)
     _bulk.update_rows(session, ShipmentLine.__tablename__, _LINE_COLUMNS, changes.lines,
                       _LINE_TYPES)
-    return rollup.apply(session, actor=actor, deltas=changes.deltas, links=links,
+    return rollup.apply(session, actor=actor, deltas=changes.deltas, links=loaded.links,
                         reason=reason, now=now)
 
 
@@ -670,7 +677,8 @@ def rebuild(session: Session, *, actor: Actor, shipment_ids: Collection[int]) ->
     any stored state that differs, rolling the difference up; returns how many differed."""
     if not actor.is_admin:
         raise Forbidden("only an administrator rebuilds derived logistics state")
-    touched, links = _load(session, actor, Shipment.id, shipment_ids)
+    loaded = _load(session, actor, Shipment.id, shipment_ids)
+    touched = loaded.touched
     events: dict[int, list[Event]] = {i: [] for i in touched}
     for row in _bulk.fetch_in(session, _event_query(), DeliveryEvent.shipment_id,
                               list(touched)):
@@ -683,7 +691,7 @@ def rebuild(session: Session, *, actor: Actor, shipment_ids: Collection[int]) ->
             differing.append(t)
     if differing:
         now = utcnow()
-        _write(session, actor, _changes(differing), links, now,
+        _write(session, actor, _changes(differing), loaded, now,
                reason="derived logistics state rebuilt")
         audit.record(session, actor=actor, action="shipments.rebuild", target_type="shipments",
                      target_id=",".join(str(t.id) for t in differing)[:80],
