@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, aliased
 from coalition.access.actor import SYSTEM
 from coalition.io import importers
 from coalition.io.frames import _EDGE_BLANK, ROW, FrameValidator, vector_form
-from coalition.io.importers import ImportFailed, import_file
+from coalition.io.importers import ImportFailed, _pledge_store, import_file
 from coalition.io.importers import pledges as pledge_import
 from coalition.io.rows import _checker
 from coalition.io.specs import SPECS
@@ -248,3 +248,23 @@ def test_a_reimport_compares_in_bulk_and_changes_what_the_row_path_changes(
             attempt.rollback()
     assert found[0] == found[1]
     assert (found[0][0]["updated"], found[0][0]["unchanged"]) == (4, 307)
+
+
+def test_a_reimport_that_inserts_nothing_keeps_the_indexes(world: World, session: Session,
+                                                           tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch
+                                                           ) -> None:
+    monkeypatch.setattr(pledge_import, "BULK_MIN_ROWS", 1)
+    path = pledges_csv(tmp_path / "p.csv", [pledge_row(f"K-{i}") for i in range(5)])
+    dropped = []
+    begin = _pledge_store.PledgeStore.begin_bulk
+
+    def spy(self: Any) -> None:
+        dropped.append(True)
+        begin(self)
+
+    monkeypatch.setattr(_pledge_store.PledgeStore, "begin_bulk", spy)
+    assert import_file(session, actor=SYSTEM, resource="pledges", path=path).created == 5
+    assert dropped == [True]
+    assert import_file(session, actor=SYSTEM, resource="pledges", path=path).unchanged == 5
+    assert dropped == [True]

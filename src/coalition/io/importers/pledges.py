@@ -197,7 +197,9 @@ class PledgeLoad:
         """Rows `_pledge_frames.prepare` made ready, after the rows before them."""
         self.flush()
         if frame.height and not self.errors:
-            self._writer_for().put(_Chunk(frame, self.store.encode(frame, at=self.now)))
+            # Into a table with pledges, the writer encodes only the rows that turn out new.
+            encoded = None if self.look_up else self.store.encode(frame, at=self.now)
+            self._writer_for().put(_Chunk(frame, encoded))
 
     def flush(self) -> None:
         if self._batch:
@@ -320,7 +322,7 @@ class PledgeLoad:
                 frame = frame.filter(~known)
                 if self.errors or frame.is_empty():
                     return
-                encoded = self.store.encode(frame, at=self.now)
+            encoded = self.store.encode(frame, at=self.now)
         self._begin_inserts()
         try:
             first, last = self.store.insert_frame(frame, encoded, at=self.now)
