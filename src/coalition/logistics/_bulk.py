@@ -122,11 +122,15 @@ def _member(column: Any, values: list[Any], postgres: bool) -> ColumnElement[boo
 
 def fetch_in(session: Session, stmt: Select[*Ts], column: Any,
              values: Collection[Any]) -> list[Row[*Ts]]:
-    """`stmt` restricted to rows whose `column` is one of `values`."""
+    """`stmt` restricted to rows whose `column` is one of `values`.
+
+    Run on the session's connection, not through the ORM: these are plain column rows, and
+    the ORM's result machinery costs more than the query. (The caller flushes first.)"""
     keys = list(values)
     if not keys:
         return []
-    return list(session.execute(stmt.where(_member(column, keys, is_postgres(session)))))
+    return list(session.connection().execute(
+        stmt.where(_member(column, keys, is_postgres(session)))))
 
 
 def member_of(session: Session, column: Any, values: Collection[Any]) -> ColumnElement[bool]:

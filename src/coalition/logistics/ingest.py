@@ -677,6 +677,7 @@ def rebuild(session: Session, *, actor: Actor, shipment_ids: Collection[int]) ->
     any stored state that differs, rolling the difference up; returns how many differed."""
     if not actor.is_admin:
         raise Forbidden("only an administrator rebuilds derived logistics state")
+    session.flush()
     loaded = _load(session, actor, Shipment.id, shipment_ids)
     touched = loaded.touched
     events: dict[int, list[Event]] = {i: [] for i in touched}
