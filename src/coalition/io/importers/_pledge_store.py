@@ -44,6 +44,22 @@ _EXISTING = (
     " FROM pledges p LEFT JOIN pledges parent ON parent.id = p.parent_pledge_id"
     " WHERE p.external_id {where}"
 )
+# The fields of ExistingPledge, in the order _EXISTING reads them.
+_EXISTING_FIELDS = (
+    "id", "external_id", "donor_id", "item_type_id", "quantity", "amount", "currency",
+    "fx_rate_to_eur", "fx_date", "funding", "parent_external_id", "announced_on",
+    "available_from", "format_id", "releasability", "status", "notes")
+
+
+def _existing_schema() -> dict[str, Any]:
+    import polars as pl
+
+    types = {"id": pl.Int64(), "donor_id": pl.Int64(), "item_type_id": pl.Int64(),
+             "quantity": pl.Int64(), "fx_date": pl.Date(), "announced_on": pl.Date(),
+             "available_from": pl.Date(), "format_id": pl.Int64()}
+    return {name: types.get(name, pl.String()) for name in _EXISTING_FIELDS}
+
+
 _HISTORY = (
     "INSERT INTO pledge_transitions (pledge_id, from_status, to_status, at, actor, reason)"
     " SELECT id, {from_status}, {to_status}, {p}, {p}, {reason} FROM pledges"
@@ -141,6 +157,16 @@ class PledgeStore:
 
     def existing(self, keys: Sequence[str]) -> dict[str, ExistingPledge]:
         raise NotImplementedError
+
+    def existing_frame(self, keys: Sequence[str]) -> pl.DataFrame:
+        """`existing` as a frame (one column per field, decimals as their text)."""
+        import polars as pl
+
+        found = list(self.existing(keys).values())
+        columns = {name: [getattr(e, name) for e in found] for name in _EXISTING_FIELDS}
+        for name in ("amount", "fx_rate_to_eur"):
+            columns[name] = [str(value) for value in columns[name]]
+        return pl.DataFrame(columns, schema=_existing_schema())
 
     def insert(self, rows: Sequence[NewPledge], *, at: dt.datetime) -> list[int]:
         """Insert the rows in order, created at `at`; return their ids in the same order.
@@ -240,12 +266,26 @@ class PostgresStore(PledgeStore):
         # One index probe per key. `external_id = ANY(array)` lets the planner pick a scan
         # of the whole table once the batch is a few percent of it, and an import runs
         # one batch after another against a growing table.
-        sql = _EXISTING.format(where="= k.external_id").replace(
+        with self.raw.cursor() as cursor:
+            cursor.execute(self._lookup_sql(), (_text_array(keys),))
+            return {row[1]: ExistingPledge(*row) for row in cursor}
+
+    def existing_frame(self, keys: Sequence[str]) -> pl.DataFrame:
+        # Straight from COPY into polars: no Python object per stored pledge.
+        import polars as pl
+
+        sql = self._lookup_sql().replace("p.amount,", "p.amount::text,").replace(
+            "p.fx_rate_to_eur,", "p.fx_rate_to_eur::text,")
+        with self.raw.cursor() as cursor, cursor.copy(
+                f"COPY ({sql}) TO STDOUT (FORMAT CSV)", (_text_array(keys),)) as copy:
+            data = b"".join(bytes(block) for block in copy)
+        return pl.read_csv(data, has_header=False, schema=_existing_schema(),
+                           raise_if_empty=False)
+
+    def _lookup_sql(self) -> str:
+        return _EXISTING.format(where="= k.external_id").replace(
             " FROM pledges p", " FROM unnest(%s::text[]) AS k(external_id)"
             " CROSS JOIN LATERAL (SELECT * FROM pledges WHERE external_id = k.external_id) p")
-        with self.raw.cursor() as cursor:
-            cursor.execute(sql, (_text_array(keys),))
-            return {row[1]: ExistingPledge(*row) for row in cursor}
 
     def insert(self, rows: Sequence[NewPledge], *, at: dt.datetime) -> list[int]:
         if not rows:

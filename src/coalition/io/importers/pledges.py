@@ -312,13 +312,18 @@ class PledgeLoad:
         frame, encoded = chunk.frame, chunk.encoded
         if self.look_up:
             keys = frame.get_column("external_id")
-            stored = self.store.existing(keys.to_list())
-            if stored:
-                known = keys.is_in(pl.Series(list(stored), dtype=pl.String()).implode())
-                same = self._unchanged(frame.filter(known), stored, state)
+            was = self.store.existing_frame(keys.to_list())
+            if was.height:
+                known = keys.is_in(was.get_column("external_id").implode())
+                both = frame.filter(known).join(
+                    was.rename(lambda name: f"was_{name}"), left_on="external_id",
+                    right_on="was_external_id", how="left", maintain_order="left")
+                same = self._unchanged(both, state)
                 self.result.unchanged += int(same.sum())
-                self._store_batch(_pledge_frames.candidates(frame.filter(known).filter(~same)),
-                                  state, stored)
+                others = both.filter(~same)
+                if others.height:
+                    stored = self.store.existing(others.get_column("external_id").to_list())
+                    self._store_batch(_pledge_frames.candidates(others), state, stored)
                 frame = frame.filter(~known)
                 if self.errors or frame.is_empty():
                     return
@@ -414,24 +419,17 @@ class PledgeLoad:
         if self.keep_ids:
             self.result.created_ids.extend(ids)
 
-    def _unchanged(self, frame: pl.DataFrame, stored: Mapping[str, ExistingPledge],
-                   state: _WriterState) -> pl.Series:
-        """Which rows of `frame` (all with a stored key) `_compare` would find unchanged:
-        a visible pledge of an earlier import, equal in every column the file has. Only
-        what is certainly unchanged is marked; `_compare` looks at the rest."""
-        current = [stored[key] for key in frame.get_column("external_id")]
-        columns: dict[str, list[Any]] = {
-            name: [getattr(c, name) for c in current]
-            for name in ("id", "donor_id", "item_type_id", "quantity", "currency", "fx_date",
-                         "funding", "parent_external_id", "announced_on", "available_from",
-                         "format_id", "releasability", "status", "notes")}
-        columns["amount"] = [str(c.amount) for c in current]
-        columns["fx_rate_to_eur"] = [str(c.fx_rate_to_eur) for c in current]
-        columns["visible"] = [can_see(self.actor, c) for c in current]
-        was = pl.DataFrame(columns, schema_overrides={
-            "fx_date": pl.Date, "announced_on": pl.Date, "available_from": pl.Date,
-            "format_id": pl.Int64, "parent_external_id": pl.String})
-        both = pl.concat([frame, was.rename(lambda name: f"was_{name}")], how="horizontal")
+    def _unchanged(self, both: pl.DataFrame, state: _WriterState) -> pl.Series:
+        """Which rows of `both` (a chunk's rows with a stored key, joined with the stored
+        pledge's fields as `was_*`) `_compare` would find unchanged: a visible pledge of an
+        earlier import, equal in every column the file has. Only what is certainly
+        unchanged is marked; `_compare` looks at the rest."""
+        label = ["was_releasability", "was_donor_id", "was_format_id"]
+        seen = both.select(label).unique()
+        visible = seen.with_columns(pl.Series("was_visible", [
+            can_see(self.actor, _Parent(0, FundingMechanism.OTHER, *combo))
+            for combo in seen.iter_rows()], dtype=pl.Boolean))
+        both = both.join(visible, on=label, how="left", nulls_equal=True, maintain_order="left")
         now = pl.col
 
         def before(name: str) -> pl.Expr:
