@@ -2,8 +2,10 @@
 
 A `ResourceSpec` declares the columns of one importable resource; `RowValidator` turns the
 rows of `coalition.io.tabular.read_rows` into typed records and a `RowError` for every bad
-cell, stopping after `max_errors`. Nothing here touches the database: checks that need it
-(does this participant or item type exist?) are callables the caller passes in by name.
+cell, stopping after `max_errors` (`coalition.io.frames` checks whole chunks of rows from
+the same specs, and leaves every row it cannot prove valid to `RowValidator`). Nothing here
+touches the database: checks that need it (does this participant or item type exist?) are
+callables the caller passes in by name.
 
 >>> validator = RowValidator(PLEDGES, lookups={"participant_code": codes.__contains__, ...})
 >>> for number, pledge in validator.validate(read_rows(path, PLEDGES.columns)): ...

@@ -10,6 +10,11 @@ existing one is compared on the columns the file has, and a changed one is updat
 status moved) through `pledges.service`, which audits it. Nothing is written once any row is
 refused, and the caller's transaction rolls back what was.
 
+Rows come one by one (`add`, from `RowValidator`) or, for a CSV file, as chunks of rows the
+frame validator proved valid (`add_frame`, from `_pledge_frames.prepare`): those are inserted
+with one statement per chunk, and compared with stored pledges in bulk; whatever may need a
+message or a service call goes the row path.
+
 A row without an external id gets one derived from its content ("auto-" and a digest of donor,
 item, quantity, value, date, funding, parent and format), so re-importing the same file finds
 the same pledges instead of duplicating them.
