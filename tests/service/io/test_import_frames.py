@@ -268,3 +268,13 @@ def test_a_reimport_that_inserts_nothing_keeps_the_indexes(world: World, session
     assert dropped == [True]
     assert import_file(session, actor=SYSTEM, resource="pledges", path=path).unchanged == 5
     assert dropped == [True]
+
+
+def test_keys_that_differ_only_in_blanks_are_duplicates_in_file_order(
+        world: World, session: Session, tmp_path: Path) -> None:
+    path = pledges_csv(tmp_path / "p.csv", [pledge_row("D-1"), pledge_row("D-1\x1c"),
+                                            pledge_row(""), pledge_row("")])
+    with pytest.raises(ImportFailed) as caught:
+        import_file(session, actor=SYSTEM, resource="pledges", path=path)
+    assert str(caught.value.row_errors[0]) == (
+        "row 3, external_id: duplicate of row 2 (got 'D-1')")

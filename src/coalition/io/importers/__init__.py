@@ -140,8 +140,7 @@ def _import_pledge_frames(session: Session, actor: Actor, path: Path, report: Im
         for chunk in table.batches(CHUNK_BYTES):
             clean, rest = frames.split(chunk)
             ready, routed = prepare(load, clean)
-            keys = chunk.get_column("external_id") if "external_id" in names else None
-            if keys is not None and keys.str.strip_chars().drop_nulls().is_duplicated().any():
+            if "external_id" in names and _repeats_a_key(chunk.get_column("external_id")):
                 # The row path names the row each duplicate repeats, in file order.
                 slow = chunk
                 ready = ready.clear()
@@ -166,6 +165,16 @@ def _import_pledge_frames(session: Session, actor: Actor, path: Path, report: Im
         raise
     report.rows_read = validator.rows_read + fast
     _finish(report, result, validator, limit, max_errors)
+
+
+def _repeats_a_key(cells: pl.Series) -> bool:
+    """Whether two cells hold the same key once stripped as Python strips them."""
+    keys = cells.str.replace_all(_EDGE_BLANKS, "")
+    return bool(keys.filter(keys != "").is_duplicated().any())
+
+
+# What str.strip() removes (see `frames._EDGE_BLANK`), as a pattern for all of it.
+_EDGE_BLANKS = r"^[\s\x1c-\x1f]+|[\s\x1c-\x1f]+$"
 
 
 def _finish(report: ImportReport, result: PledgeLoadResult, validator: RowValidator[Any],
