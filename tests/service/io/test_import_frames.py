@@ -22,7 +22,7 @@ from coalition.io.importers import ImportFailed, _pledge_store, import_file
 from coalition.io.importers import pledges as pledge_import
 from coalition.io.rows import _checker
 from coalition.io.specs import SPECS
-from coalition.io.tabular import FrameReadError
+from coalition.io.tabular import FileFormatError, FrameReadError
 from coalition.pledges.models import Pledge, PledgeTransition
 from tests.factories import World
 from tests.service.io.files import PLEDGE_HEADER, counts, pledge_row, pledges_csv, write_csv
@@ -278,3 +278,29 @@ def test_keys_that_differ_only_in_blanks_are_duplicates_in_file_order(
         import_file(session, actor=SYSTEM, resource="pledges", path=path)
     assert str(caught.value.row_errors[0]) == (
         "row 3, external_id: duplicate of row 2 (got 'D-1')")
+
+
+def test_a_file_polars_cannot_finish_is_imported_again_row_by_row(
+        world: World, session: Session, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(importers, "CHUNK_BYTES", 512)
+    monkeypatch.setattr(pledge_import, "BULK_MIN_ROWS", 1)
+    rows = [pledge_row(f"U-{i}") for i in range(400)]
+    path = pledges_csv(tmp_path / "u.csv", rows)
+    # Bad UTF-8 near the end (after the part the csv module decodes to read the header):
+    # many chunks are stored before polars meets it.
+    path.write_bytes(path.read_bytes().replace(b"U-355,", b"U-355\xff,"))
+    stored = []
+    insert = _pledge_store.PledgeStore.history_range
+
+    def spy(self: Any, first: int, last: int, **options: Any) -> None:
+        stored.append(last - first + 1)
+        insert(self, first, last, **options)
+
+    for store in (_pledge_store.PostgresStore, _pledge_store.SqliteStore):
+        monkeypatch.setattr(store, "history_range", spy, raising=False)
+    before = counts(session)
+    with pytest.raises(FileFormatError, match="not UTF-8 text"):
+        import_file(session, actor=SYSTEM, resource="pledges", path=path)
+    assert sum(stored) > 20, "chunks were stored before polars met the bad bytes"
+    assert counts(session) == before
