@@ -27,6 +27,7 @@ from typing import Any
 import polars as pl
 
 from coalition.io.rows import (
+    Boolean,
     Code,
     Column,
     DecimalNumber,
@@ -127,7 +128,7 @@ def dtype_of(column: Column) -> pl.DataType:
         return pl.Int64()
     if isinstance(column.parse, IsoDate):
         return pl.Date()
-    if isinstance(column.default, bool):
+    if isinstance(column.parse, Boolean):
         return pl.Boolean()
     return pl.String()
 

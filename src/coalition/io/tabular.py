@@ -339,7 +339,7 @@ class FrameTable:
     width: int
     picks: dict[int, str]
 
-    def batches(self, size: int = 4 << 20) -> Iterator[pl.DataFrame]:
+    def batches(self, size: int = 2 << 20) -> Generator[pl.DataFrame, None, None]:
         """Chunks of about `size` bytes of the file, each cut after a whole record; raises
         FrameReadError where polars and the csv module could read the file differently
         (more cells than headers, bad UTF-8, blank lines, which the csv module skips but

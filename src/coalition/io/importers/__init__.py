@@ -112,7 +112,6 @@ def _import_pledges(session: Session, actor: Actor, path: Path, report: ImportRe
     _import_pledge_rows(session, actor, path, report, format, max_errors, progress)
 
 
-
 # polars reads a CSV file in chunks of this many bytes (about 15,000 pledge rows): large
 # enough that per-chunk work is negligible, small enough that memory stays flat (polars
 # holds several times a chunk while it parses and checks it).
@@ -136,8 +135,9 @@ def _import_pledge_frames(session: Session, actor: Actor, path: Path, report: Im
     positions = tuple(names.index(c.name) if c.name in table.present else None
                       for c in PLEDGES.columns)
     fast = 0
+    batches = table.batches(CHUNK_BYTES)
     try:
-        for chunk in table.batches(CHUNK_BYTES):
+        for chunk in batches:
             clean, rest = frames.split(chunk)
             ready, routed = prepare(load, clean)
             if "external_id" in names and _repeats_a_key(chunk.get_column("external_id")):
@@ -163,6 +163,8 @@ def _import_pledge_frames(session: Session, actor: Actor, path: Path, report: Im
     except BaseException:
         load.abort()
         raise
+    finally:
+        batches.close()
     report.rows_read = validator.rows_read + fast
     _finish(report, result, validator, limit, max_errors)
 
