@@ -101,10 +101,11 @@ def demo_load(
     from coalition.demo import loader
 
     report = loader.load(scale_pledges=scale, seed=seed)
+    token = report.pop("admin token (shown once)", None)
     print_table("Demo data loaded", ["what", "rows"], report.items(), numeric=["rows"])
-    token = report.get("admin token (shown once)")
     if token:
-        # A table shortens long values to the terminal's width; the one copy must be whole.
+        # Not in the table: a table shortens long values to the terminal's width, and the one
+        # copy must be whole.
         typer.echo(f"admin token (shown once): {token}")
 
 
