@@ -158,6 +158,8 @@ class PledgeLoad:
                          and expected_rows * 4 >= stored)
         # The indexes are dropped before the first insert, not here: a re-import that
         # changes nothing keeps them.
+        if self.bulk:
+            self.store.plan_bulk(at=self.now, actor=actor.label, empty=not stored)
         self._bulk_begun = False
         self._batch: list[Candidate] = []
         self._writer: _Writer | None = None
@@ -228,6 +230,11 @@ class PledgeLoad:
         try:
             if writer is not None:
                 writer.close()
+            if self._bulk_begun and not self.errors.full:
+                try:
+                    self.store.end_unique()
+                except DuplicateKey:
+                    self._repeated(writer.state if writer else _WriterState())
             if self.errors or writer is None:
                 # Nothing stays: the caller rolls back, which also restores dropped indexes.
                 return self.result
@@ -340,7 +347,7 @@ class PledgeLoad:
             self._duplicates(_pledge_frames.candidates(frame), state)
             return
         self.store.history_range(first, last, at=self.now, actor=self.actor.label,
-                                 reason=self.reason)
+                                 reason=self.reason, statuses=frame.get_column("status"))
         statuses = self.result.statuses
         for status, count in frame.get_column("status").value_counts().iter_rows():
             statuses[status] = statuses.get(status, 0) + count
@@ -416,6 +423,7 @@ class PledgeLoad:
             state.first_id = ids[0]
         state.ids.extend(ids)
         state.rows.extend(c[0] for c in new)
+        state.auto.extend(i for i, c in zip(ids, new, strict=True) if not c[2].external_id)
         for pledge_id, candidate in zip(ids, new, strict=True):
             parent = candidate[2].parent_external_id
             if parent is not None:
@@ -482,6 +490,17 @@ class PledgeLoad:
                 self.errors.add(RowError(number, "external_id", row.external_id,
                                          f"duplicate of row {state.rows[index]}"))
 
+    def _repeated(self, state: _WriterState) -> None:
+        """Keys stored twice by a bulk load without the unique key: each later row names the
+        row that had its key first."""
+        found: list[RowError] = []
+        for key, ids in self.store.repeated_keys():
+            rows = [state.rows[bisect.bisect_left(state.ids, i)] for i in ids]
+            shown = None if _contains(state.auto, ids[0]) else key
+            found.extend(RowError(row, "external_id", shown, f"duplicate of row {rows[0]}")
+                         for row in rows[1:])
+        self.errors.extend(sorted(found, key=lambda error: error.row))
+
     def _compare(self, candidate: Candidate, current: ExistingPledge,
                  state: _WriterState) -> None:
         number, external_id, row, donor_id, item_id, format_id, _ = candidate
@@ -526,6 +545,11 @@ class PledgeLoad:
             self.result.unchanged += 1
 
 
+def _contains(ids: array[int], wanted: int) -> bool:
+    at = bisect.bisect_left(ids, wanted)
+    return at < len(ids) and ids[at] == wanted
+
+
 _NEW_STATUSES = frozenset({"announced", "confirmed", "withdrawn", "cancelled"})
 _UNREACHABLE = ("is reached through allocations and deliveries, not by import; "
                 "import the pledge as confirmed and allocate it")
@@ -551,6 +575,8 @@ class _WriterState:
     first_id: int = _NO_ID
     ids: array[int] = field(default_factory=lambda: array("q"))
     rows: array[int] = field(default_factory=lambda: array("q"))
+    # Created ids whose external id the import made up (the row had none), increasing.
+    auto: array[int] = field(default_factory=lambda: array("q"))
     parents: list[tuple[int, str, int]] = field(default_factory=list)
     changes: list[_Change] = field(default_factory=list)
 
