@@ -158,9 +158,10 @@ class PledgeStore:
     def begin_bulk(self) -> None:
         """Drop what a bulk load is faster to rebuild once than to maintain row by row: the
         secondary indexes of pledges and their history (PostgreSQL: also the foreign keys,
-        whose per-row checks cost more than one validating join at the end). The import
-        validated every reference itself; `end_bulk` restores all of it, identical to the
-        migrations, and a rollback restores it too (DDL is transactional on both)."""
+        whose per-row checks cost more than one validating join at the end, and the
+        history's primary key). The import validated every reference itself; `end_bulk`
+        restores all of it, identical to the migrations, and a rollback restores it too
+        (DDL is transactional on both)."""
         for index in self._secondary_indexes():
             self.connection.execute(DropIndex(index))
 
@@ -278,6 +279,8 @@ class PostgresStore(PledgeStore):
             self.connection.execute(DropConstraint(fk))
         for key in self._unique:
             self.connection.execute(DropConstraint(key))
+        # Nothing refers to a history entry: its primary key is rebuilt like an index.
+        self.connection.execute(DropConstraint(_tables()[1].primary_key))
         super().begin_bulk()
         # The values all new rows share become, for this transaction, the columns' defaults
         # (constants: evaluated once per statement): COPY then leaves them out, and the
@@ -327,6 +330,7 @@ class PostgresStore(PledgeStore):
                 # against the migrations after a bulk load).
                 cursor.execute(f"ALTER TABLE {table} " + ", ".join(
                     f"ALTER COLUMN {name} DROP DEFAULT" for name in values))
+        self.connection.execute(AddConstraint(_tables()[1].primary_key))
         super().end_bulk()
         with self.raw.cursor() as cursor:
             # Without statistics the planner checks the parent key of every pledge against
