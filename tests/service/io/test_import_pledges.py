@@ -370,6 +370,12 @@ def test_a_large_import_rebuilds_the_indexes_it_dropped(world: World, session: S
                  for i in inspect(connection).get_indexes(t)}
         found |= {str(f["name"]) for t in ("pledges", "pledge_transitions")
                   for f in inspect(connection).get_foreign_keys(t)}
+        # The keys and column defaults a bulk load also takes away for a while.
+        found |= {str(inspect(connection).get_pk_constraint(t)["name"])
+                  for t in ("pledges", "pledge_transitions")}
+        found |= {str(u["name"]) for u in inspect(connection).get_unique_constraints("pledges")}
+        found |= {f"{t}.{c['name']} = {c['default']}" for t in ("pledges", "pledge_transitions")
+                  for c in inspect(connection).get_columns(t)}
         return found
 
     before = indexes()

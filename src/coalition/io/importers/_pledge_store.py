@@ -3,8 +3,10 @@
 PostgreSQL: ids reserved from the table's sequence, rows sent with binary COPY, existing keys
 found with `= ANY(array)`. SQLite (in-process): executemany, ids read back with
 `last_insert_rowid()`. Either way the status history of a batch is written by one
-INSERT ... SELECT over the batch's ids, so Python never builds those rows. Everything runs on
-the session's own connection, inside the caller's transaction.
+INSERT ... SELECT over the batch's ids, so Python never builds those rows; except in a
+PostgreSQL bulk load, where chunks and their history go by COPY with the values all new rows
+share as the columns' defaults for the while. Everything runs on the session's own
+connection, inside the caller's transaction.
 """
 
 from __future__ import annotations
