@@ -25,6 +25,7 @@ from coalition.pledges.schemas import PledgeCreate
 from coalition.registry.models import Format
 from tests import factories
 from tests.factories import World
+from tests.service.access.principals import extend_world
 from tests.service.io.files import (
     PLEDGE_HEADER,
     WRITERS,
@@ -331,6 +332,23 @@ def test_national_desks_import_only_their_own_nation(world: World, session: Sess
     with pytest.raises(Forbidden):
         run(session, pledges_csv(tmp_path / "r.csv", [pledge_row("N-4")]),
             actor=world.actor("observer"))
+
+
+def test_a_secretariat_imports_only_into_the_format_it_coordinates(
+        world: World, session: Session, tmp_path: Path) -> None:
+    extend_world(session)  # NSATU, coordinated by nobody in this world
+    header = [*PLEDGE_HEADER, "format"]
+    own = run(session, write_csv(tmp_path / "p.csv", header, [
+        [*pledge_row("F-1"), "UDCG"], [*pledge_row("F-2"), ""]]), actor=world.actor("coord"))
+    assert own["created"] == 2
+    before = counts(session)
+    with pytest.raises(Forbidden, match="row 3: format NSATU"):
+        run(session, write_csv(tmp_path / "q.csv", header, [
+            [*pledge_row("F-3"), "UDCG"], [*pledge_row("F-4"), "NSATU"]]),
+            actor=world.actor("coord"))
+    assert counts(session) == before
+    assert run(session, write_csv(tmp_path / "r.csv", header, [
+        [*pledge_row("F-4"), "NSATU"]]))["created"] == 1  # the admin's import may
 
 
 def test_a_key_taken_by_a_pledge_the_caller_cannot_see(world: World, session: Session,

@@ -78,6 +78,8 @@ def prepare(load: PledgeLoad, clean: pl.DataFrame) -> tuple[pl.DataFrame, pl.Ser
     )
     if load.own_nation is not None:
         routed |= pl.col("donor_id") != load.own_nation
+    if load.own_formats is not None:
+        routed |= ~pl.col("format_id").is_in(sorted(load.own_formats))
     frame = frame.with_columns(routed.fill_null(True).alias("_routed"))
     ready = frame.filter(~pl.col("_routed")).with_columns(
         ((pl.col("_product") + 50_000_000) // 100_000_000).cast(pl.Int64)

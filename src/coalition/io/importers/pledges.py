@@ -147,6 +147,9 @@ class PledgeLoad:
         self.formats = dict(session.execute(select(Format.code, Format.id)).all())
         self.default_format = self.formats.get(DEFAULT_FORMAT)
         self.own_nation = actor.participant_id if actor.role is Role.NATIONAL else None
+        # A secretariat records pledges of the formats it coordinates only, as create_pledge.
+        self.own_formats = (frozenset(actor.coordinated_format_ids)
+                            if actor.role is Role.COORDINATOR else None)
         session.flush()
         self.store = PledgeStore.open(session.connection())
         self.store.lock()
@@ -189,6 +192,9 @@ class PledgeLoad:
             return
         external_id = row.external_id or auto_external_id(row)
         format_id = self.formats[row.format] if row.format else self.default_format
+        if self.own_formats is not None and format_id not in self.own_formats:
+            raise Forbidden(f"a coordinator may only record pledges of the format they "
+                            f"coordinate (row {number}: format {row.format or DEFAULT_FORMAT})")
         self._batch.append((number, external_id, row, donor_id, self.items[row.item_type],
                             format_id, convert_to_eur_cents(row.amount, row.fx_rate_to_eur)))
         if len(self._batch) >= BATCH_ROWS:
