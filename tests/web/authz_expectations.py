@@ -351,7 +351,7 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("GET", "/api/v1/audit/verify"): Route(STAFF),
     # imports and exports: as the services allow; exports show what the caller may see
     ("POST", "/api/v1/imports"): Route(PLEDGE_WRITERS, 201, owned="donor", own_rule=DONOR_BOUND,
-                                       request=_import_body),
+                                       own_format=True, request=_import_body),
     **{("GET", f"/api/v1/{path}/export"): Route() for path in (
         "pledges", "requirements", "participants", "catalog/item-types", "meetings")},
     # matching: the secretariat runs it, the donor nation's desk decides on its own proposals
