@@ -14,7 +14,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -582,11 +582,19 @@ class SqliteStore(PledgeStore):
              known.get(r[11]) or date(r[11]), r[12], r[13], r[14], r[15], *tail)
             for r in rows
         ]
+        last = self._insert_run(converted)
+        return list(range(last - len(rows) + 1, last + 1))
+
+    def _insert_run(self, rows: Iterable[Sequence[Any]]) -> int:
+        """Inserts the rows in a savepoint (a taken key: DuplicateKey, nothing stored) and
+        returns the last new id. The import holds SQLite's write lock from its first row on,
+        and pledges has no AUTOINCREMENT: each new id is the largest plus one, so a batch's
+        ids are the run ending at the last one inserted."""
         cursor = self.raw.cursor()
         cursor.execute(f"SAVEPOINT {_BATCH}")
         try:
             try:
-                cursor.executemany(self._insert, converted)
+                cursor.executemany(self._insert, rows)
             except sqlite3.IntegrityError as exc:
                 if "UNIQUE" not in str(exc):
                     raise
@@ -594,13 +602,10 @@ class SqliteStore(PledgeStore):
                 cursor.execute(f"RELEASE SAVEPOINT {_BATCH}")
                 raise DuplicateKey(str(exc)) from exc
             cursor.execute(f"RELEASE SAVEPOINT {_BATCH}")
-            # The import holds SQLite's write lock from its first row on, and pledges has no
-            # AUTOINCREMENT: each new id is the largest plus one, so a batch's ids are the
-            # run ending at the last one inserted.
-            last = cursor.execute("SELECT last_insert_rowid()").fetchone()[0]
+            last: int = cursor.execute("SELECT last_insert_rowid()").fetchone()[0]
         finally:
             cursor.close()
-        return list(range(last - len(rows) + 1, last + 1))
+        return last
 
     def _time(self, at: dt.datetime) -> Any:
         return _sqlite_time(at)
@@ -623,21 +628,7 @@ class SqliteStore(PledgeStore):
             *(pl.lit(0).alias(c) for c in INSERT_COLUMNS[16:19]),
             *(pl.lit(when).alias(c) for c in INSERT_COLUMNS[19:]),
         ).iter_rows()
-        cursor = self.raw.cursor()
-        cursor.execute(f"SAVEPOINT {_BATCH}")
-        try:
-            try:
-                cursor.executemany(self._insert, rows)
-            except sqlite3.IntegrityError as exc:
-                if "UNIQUE" not in str(exc):
-                    raise
-                cursor.execute(f"ROLLBACK TO SAVEPOINT {_BATCH}")
-                cursor.execute(f"RELEASE SAVEPOINT {_BATCH}")
-                raise DuplicateKey(str(exc)) from exc
-            cursor.execute(f"RELEASE SAVEPOINT {_BATCH}")
-            last = cursor.execute("SELECT last_insert_rowid()").fetchone()[0]
-        finally:
-            cursor.close()
+        last = self._insert_run(rows)
         return last - frame.height + 1, last
 
     def history(self, ids: Sequence[int], statuses: Sequence[str], *, at: dt.datetime,
