@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+from decimal import Decimal
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, computed_field
+
+from coalition.money import from_cents
 
 
 class Schema(BaseModel):
@@ -11,3 +16,13 @@ class Schema(BaseModel):
 
 class ReadSchema(BaseModel):
     model_config = ConfigDict(from_attributes=True)
+
+
+def euros_of(cents_field: str) -> Any:
+    """A computed EUR amount, shown in place of a model's excluded integer cents field:
+    `value_eur = euros_of("value_eur_cents")`."""
+
+    def euros(self: BaseModel) -> Decimal:
+        return from_cents(getattr(self, cents_field))
+
+    return computed_field(return_type=Decimal)(property(euros))

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Annotated, NotRequired
+from typing import Annotated, ClassVar, NotRequired
 
-from pydantic import AwareDatetime, ConfigDict, Field, computed_field, with_config
+from pydantic import AwareDatetime, ConfigDict, Field, with_config
 from typing_extensions import TypedDict
 
 from coalition.access.labels import Releasability
 from coalition.logistics.models import EventKind, ShipmentStatus, SiteKind, TransportMode
-from coalition.money import from_cents
 from coalition.registry.schemas import ParticipantRef
-from coalition.schemas_common import ReadSchema, Schema
+from coalition.schemas_common import ReadSchema, Schema, euros_of
 
 CODE = r"^[A-Z0-9][A-Z0-9_.-]*$"
 # Printable text without control characters: ids travel through CSV, logs and URLs.
@@ -263,12 +262,5 @@ class DonorDelivery(Schema):
     value_pledged_eur_cents: int = Field(exclude=True)
     value_delivered_eur_cents: int = Field(exclude=True)
 
-    @computed_field  # type: ignore[prop-decorator]
-    @property
-    def value_pledged_eur(self) -> Decimal:
-        return from_cents(self.value_pledged_eur_cents)
-
-    @computed_field  # type: ignore[prop-decorator]
-    @property
-    def value_delivered_eur(self) -> Decimal:
-        return from_cents(self.value_delivered_eur_cents)
+    value_pledged_eur: ClassVar[Decimal] = euros_of("value_pledged_eur_cents")
+    value_delivered_eur: ClassVar[Decimal] = euros_of("value_delivered_eur_cents")

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import ClassVar
 
-from pydantic import Field, computed_field
+from pydantic import Field
 
 from coalition.access.labels import Releasability
 from coalition.meetings.models import DecisionStatus
-from coalition.money import from_cents
 from coalition.pledges.models import PledgeStatus
 from coalition.registry.schemas import ParticipantRef
-from coalition.schemas_common import ReadSchema, Schema
+from coalition.schemas_common import ReadSchema, Schema, euros_of
 
 
 class MeetingCreate(Schema):
@@ -85,15 +85,8 @@ class AnnouncementProgress(Schema):
     value_delivered_eur_cents: int = Field(exclude=True)
     delivery_rate: Decimal = Field(description="Delivered over announced quantity, 0..1.")
 
-    @computed_field  # type: ignore[prop-decorator]
-    @property
-    def value_eur(self) -> Decimal:
-        return from_cents(self.value_eur_cents)
-
-    @computed_field  # type: ignore[prop-decorator]
-    @property
-    def value_delivered_eur(self) -> Decimal:
-        return from_cents(self.value_delivered_eur_cents)
+    value_eur: ClassVar[Decimal] = euros_of("value_eur_cents")
+    value_delivered_eur: ClassVar[Decimal] = euros_of("value_delivered_eur_cents")
 
 
 class DeliveryTotals(Schema):
@@ -109,25 +102,10 @@ class DeliveryTotals(Schema):
     delivery_rate_quantity: Decimal = Field(description="Delivered over announced units, 0..1.")
     delivery_rate_value: Decimal = Field(description="Delivered over announced EUR, 0..1.")
 
-    @computed_field  # type: ignore[prop-decorator]
-    @property
-    def value_eur(self) -> Decimal:
-        return from_cents(self.value_eur_cents)
-
-    @computed_field  # type: ignore[prop-decorator]
-    @property
-    def value_confirmed_eur(self) -> Decimal:
-        return from_cents(self.value_confirmed_eur_cents)
-
-    @computed_field  # type: ignore[prop-decorator]
-    @property
-    def value_shipped_eur(self) -> Decimal:
-        return from_cents(self.value_shipped_eur_cents)
-
-    @computed_field  # type: ignore[prop-decorator]
-    @property
-    def value_delivered_eur(self) -> Decimal:
-        return from_cents(self.value_delivered_eur_cents)
+    value_eur: ClassVar[Decimal] = euros_of("value_eur_cents")
+    value_confirmed_eur: ClassVar[Decimal] = euros_of("value_confirmed_eur_cents")
+    value_shipped_eur: ClassVar[Decimal] = euros_of("value_shipped_eur_cents")
+    value_delivered_eur: ClassVar[Decimal] = euros_of("value_delivered_eur_cents")
 
 
 class MeetingReport(Schema):
