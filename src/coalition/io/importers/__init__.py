@@ -20,6 +20,7 @@ from coalition.io.importers._common import (
     ImportFailed,
     ImportReport,
     Progress,
+    all_or_nothing,
     estimate_rows,
     file_digest,
 )
@@ -58,20 +59,12 @@ def import_file(
     get_spec(resource)
     report = ImportReport(resource=resource, file=name or path.name,
                           sha256=file_digest(path), dry_run=dry_run)
-    savepoint = session.begin_nested()
-    try:
+    with all_or_nothing(session, dry_run=dry_run):
         if resource == "pledges":
             _import_pledges(session, actor, path, report, format, max_errors, progress)
         else:
             _record_import(session, actor, resource, max_errors, progress).run(
                 path, report, format=format)
-    except BaseException:
-        savepoint.rollback()
-        raise
-    if dry_run:
-        savepoint.rollback()
-    else:
-        savepoint.commit()
     return report
 
 

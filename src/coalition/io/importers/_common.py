@@ -3,16 +3,35 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from openpyxl import load_workbook
+from sqlalchemy.orm import Session
 
 from coalition.errors import DomainError, FieldError, ValidationFailed
 from coalition.io.rows import RowError
 from coalition.io.tabular import Format, detect_format
+
+
+@contextmanager
+def all_or_nothing(session: Session, *, dry_run: bool) -> Iterator[None]:
+    """The import's writes in one savepoint: kept when the block ends, undone if it raises,
+    and undone anyway on a dry run (which still reports what it would have done)."""
+    savepoint = session.begin_nested()
+    try:
+        yield
+    except BaseException:
+        savepoint.rollback()
+        raise
+    if dry_run:
+        savepoint.rollback()
+    else:
+        savepoint.commit()
+
 
 # Called with the number of rows handled since the last call (a progress bar's `advance`).
 Progress = Callable[[int], None]

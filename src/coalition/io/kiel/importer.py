@@ -41,7 +41,12 @@ from coalition.catalog.models import Category, ItemType
 from coalition.catalog.schemas import CategoryCreate, ItemTypeCreate
 from coalition.demo.reference import states
 from coalition.errors import DomainError
-from coalition.io.importers._common import ErrorLimit, ImportFailed, file_digest
+from coalition.io.importers._common import (
+    ErrorLimit,
+    ImportFailed,
+    all_or_nothing,
+    file_digest,
+)
 from coalition.io.importers.pledges import PledgeLoad
 from coalition.io.kiel import catalog_map
 from coalition.io.kiel.catalog_map import CategoryPlan, ItemPlan
@@ -163,16 +168,8 @@ def import_kiel(session: Session, *, actor: Actor, path: Path | str,
     items = list(reader)
     report.reader = reader.reconciliation
     report.rows_read = reader.reconciliation.rows_read
-    savepoint = session.begin_nested()
-    try:
+    with all_or_nothing(session, dry_run=dry_run):
         _Import(session, actor, layout, report).run(items)
-    except BaseException:
-        savepoint.rollback()
-        raise
-    if dry_run:
-        savepoint.rollback()
-    else:
-        savepoint.commit()
     return report
 
 
