@@ -15,6 +15,7 @@ from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, TypeVarTuple, cast
 
+import polars as pl
 from sqlalchemy import (
     BigInteger,
     ColumnElement,
@@ -33,6 +34,7 @@ from sqlalchemy.orm import Session
 
 _SQLITE_TIME = "timestamptz"
 _NUMERIC = frozenset({"int2", "int4", "int8", "numeric"})
+_FRAME_TYPES = {"int8": pl.Int64, "int4": pl.Int64, "text": pl.String, "timestamptz": pl.String}
 Ts = TypeVarTuple("Ts")
 
 
@@ -129,8 +131,9 @@ def fetch_in(session: Session, stmt: Select[*Ts], column: Any,
     keys = list(values)
     if not keys:
         return []
+    # all(), not iteration: one fetchall from the driver instead of a fetchone per row.
     return list(session.connection().execute(
-        stmt.where(_member(column, keys, is_postgres(session)))))
+        stmt.where(_member(column, keys, is_postgres(session)))).all())
 
 
 def member_of(session: Session, column: Any, values: Collection[Any]) -> ColumnElement[bool]:
@@ -275,13 +278,21 @@ def insert_rows(session: Session, table: str, columns: Sequence[str],
             memo: dict[dt.datetime | None, str | None] = {None: None}
             data[i] = [memo[v] if v in memo else memo.setdefault(
                 v, v.astimezone(dt.UTC).isoformat()) for v in data[i]]
-    append_columns(session, table, columns, data, types)
+    append_frame(session, table, frame_of(columns, data, types), types)
+
+
+def frame_of(columns: Sequence[str], data: Sequence[Sequence[Any]],
+             types: Sequence[str]) -> pl.DataFrame:
+    """Columns of values as a frame for `append_frame`; timestamptz columns hold the
+    `isoformat()` text of UTC times."""
+    return pl.DataFrame([pl.Series(name, values, dtype=_FRAME_TYPES[t]) for name, values, t
+                         in zip(columns, data, types, strict=True)])
 
 
 @contextmanager
-def appending(session: Session, table: str, columns: Sequence[str],
-              data: Sequence[Sequence[Any]], types: Sequence[str]) -> Iterator[None]:
-    """`append_columns` for the rows, while the block runs.
+def appending(session: Session, table: str, frame: pl.DataFrame,
+              types: Sequence[str]) -> Iterator[None]:
+    """`append_frame` for the rows, while the block runs.
 
     On PostgreSQL the COPY goes to the server from a thread, which waits on the socket without
     the GIL, so Python works on in the block as the server stores the rows (two cores, not one
@@ -291,14 +302,14 @@ def appending(session: Session, table: str, columns: Sequence[str],
     """
     if not is_postgres(session):
         yield
-        append_columns(session, table, columns, data, types)
+        append_frame(session, table, frame, types)
         return
-    raw, csv = _raw(session), _csv(columns, data, types)
+    raw, csv = _raw(session), _csv(frame)
     failed: list[BaseException] = []
 
     def copy() -> None:
         try:
-            _copy_csv(raw, table, columns, csv)
+            _copy_csv(raw, table, frame.columns, csv)
         except BaseException as exc:  # handed to the caller's thread
             failed.append(exc)
 
@@ -312,37 +323,19 @@ def appending(session: Session, table: str, columns: Sequence[str],
         raise failed[0]
 
 
-def _sqlite_text(iso: str | None) -> str | None:
-    """`_sqlite_time` of the time whose `isoformat()` in UTC is `iso`, without parsing it."""
-    if iso is None:
-        return None
-    if iso[-6:] != "+00:00":
-        raise ValueError(f"not a UTC time in ISO 8601: {iso!r}")
-    if len(iso) == 32:
-        return iso[:10] + " " + iso[11:26]
-    return iso[:10] + " " + iso[11:19] + ".000000"
-
-
-def _sqlite_texts(values: Sequence[str | None]) -> list[str | None]:
-    distinct = set(values)
-    if len(distinct) == len(values):
-        return list(map(_sqlite_text, values))
-    # A batch stamps every row with the same time: convert each distinct one once.
-    memo = {v: _sqlite_text(v) for v in distinct}
-    return list(map(memo.__getitem__, values))
+def _sqlite_text(iso: pl.Expr) -> pl.Expr:
+    """`_sqlite_time` of the times whose `isoformat()` in UTC the column holds, as text."""
+    date, clock = iso.str.slice(0, 10) + " ", iso.str.slice(11, 8)
+    return pl.when(iso.str.len_chars() == 32).then(date + iso.str.slice(11, 15)).otherwise(
+        date + clock + ".000000")
 
 
 def _raw(session: Session) -> Any:
     return session.connection().connection.dbapi_connection
 
 
-def _csv(columns: Sequence[str], data: Sequence[Sequence[Any]], types: Sequence[str]) -> str:
-    import polars as pl
-
-    dtypes = {"int8": pl.Int64, "int4": pl.Int64, "text": pl.String, "timestamptz": pl.String}
-    return pl.DataFrame([pl.Series(name, values, dtype=dtypes[t]) for name, values, t
-                         in zip(columns, data, types, strict=True)]).write_csv(
-        None, include_header=False, quote_style="non_numeric")
+def _csv(frame: pl.DataFrame) -> str:
+    return frame.write_csv(None, include_header=False, quote_style="non_numeric")
 
 
 def _copy_csv(raw: Any, table: str, columns: Sequence[str], csv: str) -> None:
@@ -356,27 +349,31 @@ def _copy_csv(raw: Any, table: str, columns: Sequence[str], csv: str) -> None:
         raise UniqueViolation(str(exc)) from exc
 
 
-def append_columns(session: Session, table: str, columns: Sequence[str],
-                   data: Sequence[Sequence[Any]], types: Sequence[str]) -> None:
-    """Appends rows given column by column; `types` are PostgreSQL type names of the columns,
-    and timestamptz columns hold the `isoformat()` text of UTC times.
+def append_frame(session: Session, table: str, frame: pl.DataFrame,
+                 types: Sequence[str]) -> None:
+    """Appends the frame's rows to the table's columns of the same names; `types` are their
+    PostgreSQL type names, and timestamptz columns hold the `isoformat()` text of UTC times.
 
     PostgreSQL: one CSV `COPY` written by polars in Rust, which costs less than adapting the
     values row by row in Python. SQLite: one executemany. Raises UniqueViolation when a key
     exists (run it in a savepoint to carry on).
     """
-    if not data or not data[0]:
+    if frame.is_empty():
         return
     if is_postgres(session):
-        _copy_csv(_raw(session), table, columns, _csv(columns, data, types))
+        _copy_csv(_raw(session), table, frame.columns, _csv(frame))
         return
-    converted = [_sqlite_texts(values) if t == _SQLITE_TIME else values
-                 for values, t in zip(data, types, strict=True)]
-    names = ", ".join(columns)
-    marks = ", ".join("?" * len(columns))
+    times = [name for name, t in zip(frame.columns, types, strict=True) if t == _SQLITE_TIME]
+    if times:
+        if not frame.select(pl.all_horizontal(
+                pl.col(times).str.ends_with("+00:00").fill_null(True)).all()).item():
+            raise ValueError(f"{table}: times must be the ISO 8601 text of UTC times")
+        frame = frame.with_columns(_sqlite_text(pl.col(name)).alias(name) for name in times)
+    names = ", ".join(frame.columns)
+    marks = ", ".join("?" * frame.width)
     try:
         session.connection().exec_driver_sql(
-            f"INSERT INTO {table} ({names}) VALUES ({marks})", list(zip(*converted, strict=True)))
+            f"INSERT INTO {table} ({names}) VALUES ({marks})", frame.rows())
     except IntegrityError as exc:
         if "UNIQUE" not in str(exc.orig):
             raise

@@ -16,9 +16,9 @@ import datetime as dt
 import hashlib
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from itertools import repeat
 from typing import Any, cast
 
+import polars as pl
 from pydantic import TypeAdapter
 from pydantic import ValidationError as PydanticValidationError
 from sqlalchemy import Row, Select, select
@@ -30,7 +30,7 @@ from coalition.access.labels import Role
 from coalition.access.visibility import visibility_clause
 from coalition.db import utcnow
 from coalition.errors import Conflict, FieldError, Forbidden, ValidationFailed
-from coalition.logistics import _bulk, rollup
+from coalition.logistics import _bulk, _columns, rollup
 from coalition.logistics.models import (
     DeliveryEvent,
     EventBatch,
@@ -59,9 +59,7 @@ _MAX_ERRORS = 500
 # Events report the past; a little clock skew between systems is tolerated.
 _CLOCK_SKEW = dt.timedelta(hours=1)
 _ROWS = TypeAdapter(list[DeliveryEventIn])
-_COLUMNS = ("external_id", "shipment_id", "kind", "occurred_at", "source", "hub_id",
-            "allocation_id", "quantity_received", "quantity_damaged", "quantity_missing",
-            "note", "batch_id", "recorded_at")
+_COLUMNS = (*_columns.STORED, "batch_id", "recorded_at")
 _TYPES = ("text", "int8", "text", "timestamptz", "text", "int8", "int8", "int8", "int8",
           "int8", "text", "int8", "timestamptz")
 _STATE_COLUMNS = ("id", "status", "dispatched_at", "handed_over_at", "first_received_at",
@@ -106,10 +104,9 @@ def ingest_events(session: Session, *, actor: Actor, rows: Sequence[Mapping[str,
     numbers = list(row_numbers) if row_numbers is not None else list(range(1, len(rows) + 1))
     if len(numbers) != len(rows):
         raise ValueError("row_numbers must number every row")
-    parsed = _parse(rows, numbers)
     session.flush()
     with session.begin_nested(), _bulk.keyed_plans(session):
-        result = _ingest(session, actor, parsed, numbers, source)
+        result = _ingest(session, actor, rows, numbers, source)
     # Counters changed in SQL; loaded objects must not keep showing the old values.
     session.expire_all()
     return result
@@ -138,15 +135,29 @@ def _rejected(errors: list[FieldError], count: int, rows: int) -> ValidationFail
                                     f"{shown}{more}")
 
 
-def _ingest(session: Session, actor: Actor, parsed: list[DeliveryEventIn], numbers: list[int],
-            source: str | None) -> BatchResult:
+def _references(rows: Sequence[Mapping[str, Any]]) -> set[str] | None:
+    """The shipment references the rows name, or None when some row names none as text."""
+    try:
+        references = {row.get("shipment") for row in rows}
+    except (AttributeError, TypeError):
+        return None
+    return None if not all(type(r) is str for r in references) else cast(set[str], references)
+
+
+def _ingest(session: Session, actor: Actor, rows: Sequence[Mapping[str, Any]],
+            numbers: list[int], source: str | None) -> BatchResult:
     now = utcnow()
     sites = {code: (site_id, kind) for site_id, code, kind in
              session.execute(select(Site.id, Site.code, Site.kind))}
-    loaded = _load(session, actor, Shipment.reference, {row["shipment"] for row in parsed})
+    parsed: list[DeliveryEventIn] | None = None
+    references = _references(rows)
+    if references is None:
+        parsed = _parse(rows, numbers)
+        references = {row["shipment"] for row in parsed}
+    loaded = _load(session, actor, Shipment.reference, references)
     touched = loaded.touched
     batch = EventBatch(received_at=now, actor=actor.label, source=source or "per row",
-                       rows=len(parsed), inserted=0, duplicates=0, shipments_touched=0,
+                       rows=len(rows), inserted=0, duplicates=0, shipments_touched=0,
                        digest="")
     session.add(batch)
     session.flush()
@@ -156,30 +167,35 @@ def _ingest(session: Session, actor: Actor, parsed: list[DeliveryEventIn], numbe
     # column by column and appended in one statement. Any row that needs a closer look sends
     # the batch down the careful path, row by row, which names every problem; only if some
     # id exists already does the batch get compared with what is stored.
-    stored: list[Event] | None = None
+    inserted: int | None = None
     fingerprint = ""
     resent = 0
     by_id = {t.id: t for t in touched.values()}
-    prepared = check.prepare(parsed)
-    if prepared is not None:
+    clean = check.prepare(rows) if parsed is None else None
+    if clean is not None:
+        stamped = clean.frame.with_columns(
+            batch_id=pl.lit(batch_id, pl.Int64),
+            recorded_at=pl.lit(now.astimezone(dt.UTC).isoformat()))
         try:
             with session.begin_nested(), _bulk.appending(
-                    session, DeliveryEvent.__tablename__, _COLUMNS,
-                    prepared.columns(batch_id, now), _TYPES):
+                    session, DeliveryEvent.__tablename__, stamped, _TYPES):
                 # While the server stores the events (PostgreSQL), Python folds them in.
-                fingerprint = _digest(prepared.fields)
-                _fold(touched, prepared.events)
-                changed = [by_id[i] for i in sorted(set(prepared.fields[1]))]
+                fingerprint = clean.digest()
+                summaries = clean.summaries()
+                for shipment_id, summary in summaries.items():
+                    by_id[shipment_id].state.absorb(summary)
+                changed = [by_id[i] for i in sorted(summaries)]
                 changes = _changes(changed)
-            stored = prepared.events
+            inserted = clean.frame.height
         except _bulk.UniqueViolation:
             # The careful path starts from the stored state: the fold above was for nothing.
-            loaded = _load(session, actor, Shipment.reference,
-                           {row["shipment"] for row in parsed})
+            loaded = _load(session, actor, Shipment.reference, references)
             touched = loaded.touched
             by_id = {t.id: t for t in touched.values()}
             check = _Check(actor, numbers, touched, sites, source, now)
-    if stored is None:
+    if inserted is None:
+        if parsed is None:
+            parsed = _parse(rows, numbers)
         try:
             with session.begin_nested(), _bulk.Appender(
                     session, DeliveryEvent.__tablename__, _COLUMNS, _TYPES) as out:
@@ -191,9 +207,10 @@ def _ingest(session: Session, actor: Actor, parsed: list[DeliveryEventIn], numbe
         _fold(touched, stored)
         changed = [by_id[i] for i in sorted({e.shipment_id for e in stored})]
         changes = _changes(changed)
+        inserted = len(stored)
     allocations, transitions = _write(session, actor, changes, loaded, now,
                                       reason=f"delivery events batch {batch.id}")
-    batch.inserted = len(stored)
+    batch.inserted = inserted
     batch.duplicates = check.duplicates + resent
     batch.shipments_touched = len(changed)
     batch.digest = fingerprint
@@ -213,20 +230,6 @@ def _fold(touched: Mapping[Any, _Touched], events: Iterable[Event]) -> None:
     for t in touched.values():
         if by_shipment[t.id]:
             t.state.fold(by_shipment[t.id])
-
-
-@dataclass
-class _Prepared:
-    """A clean batch: its events, and their fields column by column with `occurred_at` as
-    UTC ISO 8601 text (what the digest and the append take)."""
-
-    events: list[Event]
-    fields: list[Sequence[Any]]
-
-    def columns(self, batch_id: int, now: dt.datetime) -> list[Sequence[Any]]:
-        """The stored columns (`_COLUMNS`), times as UTC ISO 8601 text."""
-        n = len(self.events)
-        return [*self.fields, [batch_id] * n, [now.astimezone(dt.UTC).isoformat()] * n]
 
 
 @dataclass
@@ -331,106 +334,26 @@ class _Check:
         self.row_of: dict[str, int] = {}
         self.duplicates = 0
 
-    def prepare(self, parsed: list[DeliveryEventIn]) -> _Prepared | None:
-        """The batch resolved column by column, when every row is good and no id repeats;
-        None when some row needs `run` to say what is wrong with it (or is a repeat).
-
-        Accepts only what `run` accepts, and resolves it the same way."""
-        n = len(parsed)
-        ok: dict[str, int] = {}
+    def prepare(self, rows: Sequence[Mapping[str, Any]]) -> _columns.Clean | None:
+        """The batch resolved column by column (`_columns.check`) when every row is good and
+        no id repeats; None when some row needs `run` to say what is wrong with it."""
+        shipments: dict[str, int] = {}
         blocked: set[int] = set()
-        route: set[tuple[int, int]] = set()
-        lines: dict[tuple[Any, Any], int] = {}
+        route: list[tuple[int, int]] = []
+        lines: list[tuple[int, int, int]] = []
         for reference, shipment in self.touched.items():
             if not shipment.visible or not _may_record(self.actor, shipment):
                 continue
-            ok[reference] = shipment.id
+            shipments[reference] = shipment.id
             if shipment.cancelled or shipment.cancelled_allocations:
                 blocked.add(shipment.id)
-            route.update((shipment.id, hub) for hub in shipment.hubs)
-            lines.update(((shipment.id, a), line.quantity)
+            route.extend((shipment.id, hub) for hub in shipment.hubs)
+            lines.extend((shipment.id, a, line.quantity)
                          for a, line in shipment.state.lines.items())
-        rows = cast(list[dict[str, Any]], parsed)
-
-        def column(key: str) -> list[Any]:
-            return list(map(dict.get, rows, repeat(key)))
-
-        shipment_ids = list(map(ok.get, column("shipment")))
-        if None in shipment_ids:
-            return None
-        external_ids = column("external_id")
-        if len(set(external_ids)) != n:
-            return None
-        kinds = column("kind")
-        if blocked and any(k not in QUIET and s in blocked
-                           for k, s in zip(kinds, shipment_ids, strict=True)):
-            return None
-        try:
-            local = list(map(dt.datetime.fromisoformat, column("occurred_at")))
-        except ValueError:
-            return None
-        if None in {at.tzinfo for at in local}:
-            return None
-        utc = dt.UTC
-        times = [at.astimezone(utc) for at in local]
-        if times and max(times) > self.latest:
-            return None
-        sources = column("source")
-        if None in sources:
-            if self.source is None:
-                return None
-            sources = [self.source if v is None else v for v in sources]
-        notes = column("note")
-        if None in notes:
-            notes = ["" if v is None else v for v in notes]
-        hub_sites = {code: site_id for code, (site_id, kind) in self.sites.items()
-                     if kind is SiteKind.LOGISTICS_HUB}
-        hub_rows = [i for i, kind in enumerate(kinds) if kind in HUB_EVENTS]
-        named = column("hub")
-        # Rows of other kinds name no hub: every hub named belongs to a hub row.
-        if n - named.count(None) != len(hub_rows):
-            return None
-        hubs: list[int | None] = [None] * n
-        at_hub = list(map(hub_sites.get, [named[i] for i in hub_rows]))
-        if None in at_hub or not route.issuperset(
-                zip([shipment_ids[i] for i in hub_rows], at_hub, strict=True)):
-            return None
-        for i, hub in zip(hub_rows, at_hub, strict=True):
-            hubs[i] = hub
-        receipt = EventKind.RECEIVED
-        receipt_rows = [i for i, kind in enumerate(kinds) if kind is receipt]
-        allocations = column("allocation_id")
-        if n - allocations.count(None) != len(receipt_rows):
-            return None
-        received = column("quantity_received")
-        damaged = column("quantity_damaged")
-        missing = column("quantity_missing")
-        named_quantities = 3 * n - received.count(None) - damaged.count(None) - missing.count(None)
-        r = [received[i] for i in receipt_rows]
-        d = [damaged[i] for i in receipt_rows]
-        m = [missing[i] for i in receipt_rows]
-        # ... and only receipts name quantities.
-        if named_quantities != 3 * len(receipt_rows) - r.count(None) - d.count(None) - m.count(
-                None):
-            return None
-        line_quantities = list(map(lines.get, zip(
-            [shipment_ids[i] for i in receipt_rows], [allocations[i] for i in receipt_rows],
-            strict=True)))
-        if None in line_quantities:
-            return None
-        r, d, m = [v or 0 for v in r], [v or 0 for v in d], [v or 0 for v in m]
-        if not all(0 < a + b + c <= q
-                   for a, b, c, q in zip(r, d, m, line_quantities, strict=True)):
-            return None
-        for i, a, b, c in zip(receipt_rows, r, d, m, strict=True):
-            received[i], damaged[i], missing[i] = a, b, c
-        new = tuple.__new__
-        events: list[Event] = list(map(new, repeat(Event), zip(
-            external_ids, shipment_ids, kinds, times, sources, hubs, allocations, received,
-            damaged, missing, notes, strict=True)))
-        return _Prepared(events, [
-            external_ids, shipment_ids, kinds, list(map(dt.datetime.isoformat, times)),
-            sources, hubs, allocations, received, damaged, missing, notes])
+        hubs = {code: site_id for code, (site_id, kind) in self.sites.items()
+                if kind is SiteKind.LOGISTICS_HUB}
+        return _columns.check(rows, _columns.Lookups(
+            shipments, frozenset(blocked), route, lines, hubs, self.source, self.latest))
 
     def run(self, parsed: list[DeliveryEventIn], sink: Callable[[Event], None]) -> None:
         errors: list[FieldError] = []

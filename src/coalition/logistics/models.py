@@ -22,7 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from coalition.access.labels import Releasability
-from coalition.db import Base, BigId, UTCDateTime, str_enum, utcnow
+from coalition.db import ROOM_FOR_UPDATES, Base, BigId, UTCDateTime, str_enum, utcnow
 from coalition.registry.models import Participant
 
 # External ids are opaque: byte order compares them fastest and means exactly "the same id".
@@ -100,7 +100,7 @@ class Shipment(Base):
         CheckConstraint("event_count >= 0", name="event_count_not_negative"),
         # Room on each page, and no index on a derived column, so PostgreSQL rewrites a
         # shipment's derived state in place (a HOT update) instead of touching every index.
-        {"postgresql_with": {"fillfactor": 80}},
+        ROOM_FOR_UPDATES,
     )
     __owner_column__ = "donor_id"
 
@@ -179,7 +179,7 @@ class ShipmentLine(Base):
         CheckConstraint("quantity > 0", name="quantity_positive"),
         CheckConstraint("quantity_received >= 0 AND quantity_damaged >= 0 "
                         "AND quantity_missing >= 0", name="reported_not_negative"),
-        {"postgresql_with": {"fillfactor": 80}},
+        ROOM_FOR_UPDATES,
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

@@ -105,52 +105,30 @@ class ShipmentState:
 
     def fold(self, events: Iterable[Event]) -> None:
         """Folds events in, as `apply` one by one would: the order of the events, and how
-        they are split over calls, does not matter. One pass with the fields in locals, since
-        a batch folds thousands."""
-        count, last = self.event_count, self.last_event_at
-        dispatched, handed_over = self.dispatched_at, self.handed_over_at
-        first_received, last_received = self.first_received_at, self.last_received_at
-        cancelled = self.cancelled_at
-        position = (None if self.position_at is None
-                    else (self.position_at, self.position_event or ""))
-        site, position_kind, moved = self.position_site_id, self.position_kind, False
+        they are split over calls, does not matter."""
+        self.absorb(summarize(events))
+
+    def absorb(self, summary: Summary) -> None:
+        """Folds in the events `summary` sums up: the one place that says how each derived
+        field combines (earliest, latest, sum, latest by order)."""
+        self.event_count += summary.events
+        self.last_event_at = _latest(self.last_event_at, summary.last_event_at)
+        self.dispatched_at = _earliest(self.dispatched_at, summary.dispatched_at)
+        self.handed_over_at = _earliest(self.handed_over_at, summary.handed_over_at)
+        self.first_received_at = _earliest(self.first_received_at, summary.first_received_at)
+        self.last_received_at = _latest(self.last_received_at, summary.last_received_at)
+        self.cancelled_at = _earliest(self.cancelled_at, summary.cancelled_at)
+        position = summary.position
+        if position is not None and (self.position_at is None or position[:2] > (
+                self.position_at, self.position_event or "")):
+            (self.position_at, self.position_event, self.position_site_id,
+             self.position_kind) = position
         lines = self.lines
-        for event in events:
-            at = event.occurred_at
-            count += 1
-            if last is None or at > last:
-                last = at
-            kind = event.kind
-            if kind is _DISPATCHED:
-                if dispatched is None or at < dispatched:
-                    dispatched = at
-            elif kind in HUB_EVENTS:
-                order = (at, event.external_id)
-                if position is None or order > position:
-                    position, site, position_kind, moved = order, event.hub_id, kind, True
-            elif kind is _HANDED_OVER:
-                if handed_over is None or at < handed_over:
-                    handed_over = at
-            elif kind is _RECEIVED:
-                assert event.allocation_id is not None
-                line = lines[event.allocation_id]
-                line.received += event.quantity_received or 0
-                line.damaged += event.quantity_damaged or 0
-                line.missing += event.quantity_missing or 0
-                if first_received is None or at < first_received:
-                    first_received = at
-                if last_received is None or at > last_received:
-                    last_received = at
-            elif kind is _CANCELLED and (cancelled is None or at < cancelled):
-                cancelled = at
-        self.event_count, self.last_event_at = count, last
-        self.dispatched_at, self.handed_over_at = dispatched, handed_over
-        self.first_received_at, self.last_received_at = first_received, last_received
-        self.cancelled_at = cancelled
-        if moved:
-            assert position is not None
-            self.position_at, self.position_event = position
-            self.position_site_id, self.position_kind = site, position_kind
+        for allocation_id, (received, damaged, missing) in summary.lines.items():
+            line = lines[allocation_id]
+            line.received += received
+            line.damaged += damaged
+            line.missing += missing
 
     @property
     def status(self) -> ShipmentStatus:
@@ -180,6 +158,68 @@ class ShipmentState:
         """The state before any event: same lines, nothing reported."""
         return ShipmentState(lines={k: LineState(v.line_id, v.allocation_id, v.quantity)
                                     for k, v in self.lines.items()})
+
+
+class Summary(NamedTuple):
+    """What a set of events of one shipment adds to its state: how many, earliest and latest
+    times, the latest hub event by (occurred_at, external_id) as (at, external id, hub,
+    kind), and (received, damaged, missing) sums by allocation id. `summarize` makes one from
+    events; the ingest's column path makes the same from a frame."""
+
+    events: int
+    last_event_at: dt.datetime | None
+    dispatched_at: dt.datetime | None
+    handed_over_at: dt.datetime | None
+    first_received_at: dt.datetime | None
+    last_received_at: dt.datetime | None
+    cancelled_at: dt.datetime | None
+    position: tuple[dt.datetime, str, int | None, EventKind] | None
+    lines: dict[int, tuple[int, int, int]]
+
+
+def _earliest(a: dt.datetime | None, b: dt.datetime | None) -> dt.datetime | None:
+    return a if b is None or (a is not None and a <= b) else b
+
+
+def _latest(a: dt.datetime | None, b: dt.datetime | None) -> dt.datetime | None:
+    return a if b is None or (a is not None and a >= b) else b
+
+
+def summarize(events: Iterable[Event]) -> Summary:
+    """The events summed up; one pass with the fields in locals, since a batch has thousands."""
+    count = 0
+    last = dispatched = handed_over = first_received = last_received = cancelled = None
+    position: tuple[dt.datetime, str, int | None, EventKind] | None = None
+    lines: dict[int, tuple[int, int, int]] = {}
+    for event in events:
+        at = event.occurred_at
+        count += 1
+        if last is None or at > last:
+            last = at
+        kind = event.kind
+        if kind is _DISPATCHED:
+            if dispatched is None or at < dispatched:
+                dispatched = at
+        elif kind in HUB_EVENTS:
+            if position is None or (at, event.external_id) > position[:2]:
+                position = (at, event.external_id, event.hub_id, kind)
+        elif kind is _HANDED_OVER:
+            if handed_over is None or at < handed_over:
+                handed_over = at
+        elif kind is _RECEIVED:
+            assert event.allocation_id is not None
+            received, damaged, missing = lines.get(event.allocation_id, (0, 0, 0))
+            lines[event.allocation_id] = (received + (event.quantity_received or 0),
+                                          damaged + (event.quantity_damaged or 0),
+                                          missing + (event.quantity_missing or 0))
+            if first_received is None or at < first_received:
+                first_received = at
+            if last_received is None or at > last_received:
+                last_received = at
+        elif kind is _CANCELLED and (cancelled is None or at < cancelled):
+            cancelled = at
+    return Summary(count, last, dispatched, handed_over, first_received, last_received,
+                   cancelled, position, lines)
 
 
 def replay(state: ShipmentState, events: list[Event]) -> ShipmentState:

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from coalition.access.labels import Releasability
 from coalition.catalog.models import ItemType
-from coalition.db import Base, BigId, UTCDateTime, str_enum, utcnow
+from coalition.db import ROOM_FOR_UPDATES, Base, BigId, UTCDateTime, str_enum, utcnow
 from coalition.registry.models import Participant
 
 
@@ -57,6 +57,7 @@ class Pledge(Base):
         CheckConstraint("quantity_delivered >= 0 AND quantity_delivered <= quantity_shipped",
                         name="delivered_within_shipped"),
         CheckConstraint("value_eur_cents >= 0", name="value_not_negative"),
+        ROOM_FOR_UPDATES,
     )
     __owner_column__ = "donor_id"
 
@@ -83,7 +84,8 @@ class Pledge(Base):
         str_enum(Releasability, "releasability"), default=Releasability.COALITION
     )
     status: Mapped[PledgeStatus] = mapped_column(
-        str_enum(PledgeStatus, "pledge_status"), default=PledgeStatus.ANNOUNCED, index=True
+        # Not indexed, so that a pledge moving on is rewritten in place (ROOM_FOR_UPDATES).
+        str_enum(PledgeStatus, "pledge_status"), default=PledgeStatus.ANNOUNCED
     )
     quantity_allocated: Mapped[int] = mapped_column(BigInteger, default=0)
     quantity_shipped: Mapped[int] = mapped_column(BigInteger, default=0)
@@ -127,6 +129,7 @@ class Allocation(Base):
         CheckConstraint("quantity_delivered >= 0 AND quantity_delivered <= quantity_shipped",
                         name="delivered_within_shipped"),
         UniqueConstraint("pledge_id", "requirement_id", "created_at"),
+        ROOM_FOR_UPDATES,
     )
     # An allocation is as releasable as its pledge (audit entries copy the pledge's label).
     __label_source__ = "pledge"

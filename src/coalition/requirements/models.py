@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from coalition.access.labels import Releasability
 from coalition.catalog.models import CapabilityArea, ItemType
-from coalition.db import Base, BigId, UTCDateTime, str_enum, utcnow
+from coalition.db import ROOM_FOR_UPDATES, Base, BigId, UTCDateTime, str_enum, utcnow
 from coalition.registry.models import Participant
 
 
@@ -30,6 +30,7 @@ class Requirement(Base):
                         name="committed_within_need"),
         CheckConstraint("quantity_delivered >= 0 AND quantity_delivered <= quantity_committed",
                         name="delivered_within_committed"),
+        ROOM_FOR_UPDATES,
     )
     __owner_column__ = "recipient_id"
 
