@@ -13,6 +13,7 @@ import json
 import threading
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any, TypeVarTuple, cast
 
 import polars as pl
@@ -380,17 +381,43 @@ def append_frame(session: Session, table: str, frame: pl.DataFrame,
         raise UniqueViolation(str(exc.orig)) from exc
 
 
+@dataclass(frozen=True)
+class Statement:
+    """A statement with its parameters, worked out before the connection is free to run it
+    (see `appending`)."""
+
+    sql: str
+    params: Any
+
+
+def execute(session: Session, statements: Iterable[Statement | None]) -> None:
+    for statement in statements:
+        if statement is not None:
+            session.connection().exec_driver_sql(statement.sql, statement.params)
+
+
 def update_rows(session: Session, table: str, columns: Sequence[str],
                 rows: Sequence[Sequence[Any]], types: Sequence[str], *, add: bool = False,
                 touch: str | None = None, now: dt.datetime | None = None,
                 known: Mapping[dt.datetime, str] | None = None) -> None:
     """Sets (or with `add`, increments) `columns[1:]` of the rows whose `columns[0]` (the key)
-    matches; `touch` names a timestamp column set to `now` on every updated row. SQLite
-    writes `known` times as the text given (`TimeReader.texts`)."""
+    matches; see `planned_update`."""
+    execute(session, [planned_update(is_postgres(session), table, columns, rows, types,
+                                     add=add, touch=touch, now=now, known=known)])
+
+
+def planned_update(postgres: bool, table: str, columns: Sequence[str],
+                   rows: Sequence[Sequence[Any]], types: Sequence[str], *, add: bool = False,
+                   touch: str | None = None, now: dt.datetime | None = None,
+                   known: Mapping[dt.datetime, str] | None = None) -> Statement | None:
+    """The statement that sets (or with `add`, increments) `columns[1:]` of the rows whose
+    `columns[0]` (the key) matches; `touch` names a timestamp column set to `now` on every
+    updated row. SQLite writes `known` times as the text given (`TimeReader.texts`). None
+    when there are no rows."""
     if not rows:
-        return
+        return None
     key, values = columns[0], columns[1:]
-    if is_postgres(session):
+    if postgres:
         assigns = [f"{c} = t.{c} + v.{c}" if add else f"{c} = v.{c}" for c in values]
         if touch is not None:
             assigns.append(f"{touch} = %s")
@@ -400,8 +427,7 @@ def update_rows(session: Session, table: str, columns: Sequence[str],
         # The SET list (and its %s for `touch`) comes before the arrays in the SQL text.
         params: list[Any] = [now] if touch is not None else []
         params.extend(pg_array((row[i] for row in rows), t) for i, t in enumerate(types))
-        session.connection().exec_driver_sql(sql, tuple(params))
-        return
+        return Statement(sql, tuple(params))
     assigns = [f"{c} = {c} + ?" if add else f"{c} = ?" for c in values]
     data = _sqlite_columns(rows, types, known)
     bound = data[1:]
@@ -410,4 +436,4 @@ def update_rows(session: Session, table: str, columns: Sequence[str],
         bound.append([_sqlite_time(now)] * len(rows))
     bound.append(data[0])
     sql = f"UPDATE {table} SET {', '.join(assigns)} WHERE {key} = ?"
-    session.connection().exec_driver_sql(sql, list(zip(*bound, strict=True)))
+    return Statement(sql, list(zip(*bound, strict=True)))

@@ -172,6 +172,7 @@ def _ingest(session: Session, actor: Actor, rows: Sequence[Mapping[str, Any]],
     resent = 0
     by_id = {t.id: t for t in touched.values()}
     clean = check.prepare(rows) if parsed is None else None
+    postgres = _bulk.is_postgres(session)
     if clean is not None:
         stamped = clean.frame.with_columns(
             batch_id=pl.lit(batch_id, pl.Int64),
@@ -179,13 +180,14 @@ def _ingest(session: Session, actor: Actor, rows: Sequence[Mapping[str, Any]],
         try:
             with session.begin_nested(), _bulk.appending(
                     session, DeliveryEvent.__tablename__, stamped, _TYPES):
-                # While the server stores the events (PostgreSQL), Python folds them in.
+                # While the server stores the events (PostgreSQL), Python folds them in and
+                # works out the writes that follow.
                 fingerprint = clean.digest()
                 summaries = clean.summaries()
                 for shipment_id, summary in summaries.items():
                     by_id[shipment_id].state.absorb(summary)
                 changed = [by_id[i] for i in sorted(summaries)]
-                changes = _changes(changed)
+                writes = _planned(_changes(changed), loaded, now, postgres=postgres)
             inserted = clean.frame.height
         except _bulk.UniqueViolation:
             # The careful path starts from the stored state: the fold above was for nothing.
@@ -206,9 +208,9 @@ def _ingest(session: Session, actor: Actor, rows: Sequence[Mapping[str, Any]],
         fingerprint = digest(stored)
         _fold(touched, stored)
         changed = [by_id[i] for i in sorted({e.shipment_id for e in stored})]
-        changes = _changes(changed)
+        writes = _planned(_changes(changed), loaded, now, postgres=postgres)
         inserted = len(stored)
-    allocations, transitions = _write(session, actor, changes, loaded, now,
+    allocations, transitions = _write(session, actor, writes, now,
                                       reason=f"delivery events batch {batch.id}")
     batch.inserted = inserted
     batch.duplicates = check.duplicates + resent
@@ -549,15 +551,30 @@ def _changes(changed: Iterable[_Touched]) -> _Changes:
     return _Changes(states, line_rows, deltas)
 
 
-def _write(session: Session, actor: Actor, changes: _Changes, loaded: _Loaded,
-           now: dt.datetime, *, reason: str) -> tuple[int, int]:
+@dataclass(frozen=True)
+class _Writes:
+    """The writes of a batch, worked out while the connection may still be busy: the new
+    derived state of the changed shipments and lines, and the rollup."""
+
+    statements: list[_bulk.Statement | None]
+    rollup: rollup.Plan
+
+
+def _planned(changes: _Changes, loaded: _Loaded, now: dt.datetime, *,
+             postgres: bool) -> _Writes:
+    return _Writes([
+        _bulk.planned_update(postgres, Shipment.__tablename__, _STATE_COLUMNS,
+                             changes.shipments, _STATE_TYPES, known=loaded.times),
+        _bulk.planned_update(postgres, ShipmentLine.__tablename__, _LINE_COLUMNS,
+                             changes.lines, _LINE_TYPES)],
+        rollup.plan(postgres=postgres, deltas=changes.deltas, links=loaded.links, now=now))
+
+
+def _write(session: Session, actor: Actor, writes: _Writes, now: dt.datetime, *,
+           reason: str) -> tuple[int, int]:
     """Writes the new derived state of the changed shipments and rolls the difference up."""
-    _bulk.update_rows(session, Shipment.__tablename__, _STATE_COLUMNS, changes.shipments,
-                      _STATE_TYPES, known=loaded.times)
-    _bulk.update_rows(session, ShipmentLine.__tablename__, _LINE_COLUMNS, changes.lines,
-                      _LINE_TYPES)
-    return rollup.apply(session, actor=actor, deltas=changes.deltas, links=loaded.links,
-                        reason=reason, now=now)
+    _bulk.execute(session, writes.statements)
+    return rollup.apply(session, actor=actor, plan=writes.rollup, reason=reason, now=now)
 
 
 def digest(events: Iterable[Event]) -> str:
@@ -615,8 +632,9 @@ def rebuild(session: Session, *, actor: Actor, shipment_ids: Collection[int]) ->
             differing.append(t)
     if differing:
         now = utcnow()
-        _write(session, actor, _changes(differing), loaded, now,
-               reason="derived logistics state rebuilt")
+        _write(session, actor, _planned(_changes(differing), loaded, now,
+                                        postgres=_bulk.is_postgres(session)),
+               now, reason="derived logistics state rebuilt")
         audit.record(session, actor=actor, action="shipments.rebuild", target_type="shipments",
                      target_id=",".join(str(t.id) for t in differing)[:80],
                      after={"repaired": [t.id for t in differing]})

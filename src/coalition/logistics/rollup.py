@@ -44,15 +44,21 @@ class Link:
     requirement_id: int
 
 
-def apply(session: Session, *, actor: Actor, deltas: Mapping[int, tuple[int, int]],
-          links: Mapping[int, Link], reason: str, now: dt.datetime) -> tuple[int, int]:
-    """Adds (shipped, delivered) deltas per allocation id and everything they imply.
+@dataclass(frozen=True)
+class Plan:
+    """A rollup worked out before it runs: the allocation and requirement updates, ready to
+    execute, and the (shipped, delivered) deltas by pledge, which are applied to the pledges
+    as they are read locked."""
 
-    Returns (allocations changed, pledge status transitions appended).
-    """
+    statements: list[_bulk.Statement | None]
+    pledges: dict[int, list[int]]
+    allocations: int
+
+
+def plan(*, postgres: bool, deltas: Mapping[int, tuple[int, int]], links: Mapping[int, Link],
+         now: dt.datetime) -> Plan:
+    """The rollup of (shipped, delivered) deltas per allocation id; needs no connection."""
     changed = {a: d for a, d in deltas.items() if d != (0, 0)}
-    if not changed:
-        return 0, 0
     by_pledge: dict[int, list[int]] = defaultdict(lambda: [0, 0])
     by_requirement: dict[int, list[int]] = defaultdict(lambda: [0, 0])
     for allocation_id, (shipped, delivered) in changed.items():
@@ -64,14 +70,29 @@ def apply(session: Session, *, actor: Actor, deltas: Mapping[int, tuple[int, int
         r[0] += shipped - delivered
         r[1] += delivered
     counters = ("int8", "int8", "int8")
-    _bulk.update_rows(session, "allocations", ("id", "quantity_shipped", "quantity_delivered"),
-                      sorted((a, s, d) for a, (s, d) in changed.items()), counters, add=True)
-    _bulk.update_rows(session, "requirements",
-                      ("id", "quantity_in_transit", "quantity_delivered"),
-                      sorted((r, t, d) for r, (t, d) in by_requirement.items()), counters,
-                      add=True, touch="updated_at", now=now)
-    return len(changed), _pledges(session, actor=actor, deltas=by_pledge, reason=reason,
-                                  now=now)
+    return Plan([
+        _bulk.planned_update(postgres, "allocations",
+                             ("id", "quantity_shipped", "quantity_delivered"),
+                             sorted((a, s, d) for a, (s, d) in changed.items()), counters,
+                             add=True),
+        _bulk.planned_update(postgres, "requirements",
+                             ("id", "quantity_in_transit", "quantity_delivered"),
+                             sorted((r, t, d) for r, (t, d) in by_requirement.items()),
+                             counters, add=True, touch="updated_at", now=now)],
+        dict(by_pledge), len(changed))
+
+
+def apply(session: Session, *, actor: Actor, plan: Plan, reason: str,
+          now: dt.datetime) -> tuple[int, int]:
+    """Adds the planned deltas and everything they imply.
+
+    Returns (allocations changed, pledge status transitions appended).
+    """
+    if not plan.allocations:
+        return 0, 0
+    _bulk.execute(session, plan.statements)
+    return plan.allocations, _pledges(session, actor=actor, deltas=plan.pledges,
+                                      reason=reason, now=now)
 
 
 def _pledges(session: Session, *, actor: Actor, deltas: Mapping[int, list[int]],

@@ -103,12 +103,19 @@ class Pledge(Base):
 
 
 class PledgeTransition(Base):
-    """One status change of a pledge: who, when, why. Never updated, only appended."""
+    """One status change of a pledge: who, when, why. Never updated, only appended.
+
+    The pledge is referenced without a foreign key, as delivery events reference shipments: a
+    batch of events appends a thousand of these at once, and the per-row check (a lookup
+    and a share lock on a pledge the writer already holds locked) would cost twice the
+    insert. Pledges are never deleted, and every writer appends history for a pledge it has
+    just read locked.
+    """
 
     __tablename__ = "pledge_transitions"
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    pledge_id: Mapped[int] = mapped_column(ForeignKey("pledges.id"), index=True)
+    pledge_id: Mapped[int] = mapped_column(BigId, index=True)
     from_status: Mapped[PledgeStatus | None] = mapped_column(
         str_enum(PledgeStatus, "from_status")
     )
