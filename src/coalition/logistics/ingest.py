@@ -136,12 +136,15 @@ def _rejected(errors: list[FieldError], count: int, rows: int) -> ValidationFail
 
 
 def _references(rows: Sequence[Mapping[str, Any]]) -> set[str] | None:
-    """The shipment references the rows name, or None when some row names none as text."""
+    """The shipment references the rows name, or None when some row names none as plain
+    text (not text, or text validation will strip: the rows are parsed first then)."""
     try:
         references = {row.get("shipment") for row in rows}
     except (AttributeError, TypeError):
         return None
-    return None if not all(type(r) is str for r in references) else cast(set[str], references)
+    if not all(type(r) is str and r == r.strip() for r in references):
+        return None
+    return cast(set[str], references)
 
 
 def _ingest(session: Session, actor: Actor, rows: Sequence[Mapping[str, Any]],

@@ -17,6 +17,8 @@ from coalition.schemas_common import ReadSchema, Schema, euros_of
 CODE = r"^[A-Z0-9][A-Z0-9_.-]*$"
 # Printable text without control characters: ids travel through CSV, logs and URLs.
 OPAQUE_ID = r"^[^\x00-\x1f\x7f]+$"
+# PostgreSQL text cannot hold NUL; refused with the field named, not by the database.
+NO_NUL = r"^[^\x00]*$"
 
 
 class SiteCreate(Schema):
@@ -124,21 +126,23 @@ class DeliveryEventIn(TypedDict):
     external_id: Annotated[str, Field(min_length=1, max_length=80, pattern=OPAQUE_ID,
                                       description="Unique id given by the sender; resending "
                                       "is harmless.")]
-    shipment: Annotated[str, Field(min_length=1, max_length=60,
+    shipment: Annotated[str, Field(min_length=1, max_length=60, pattern=NO_NUL,
                                    description="Shipment reference.")]
     kind: EventKind
     occurred_at: Annotated[str, Field(min_length=1, max_length=40, json_schema_extra={
         "format": "date-time"}, description="When it happened, with a UTC offset.")]
     source: NotRequired[Annotated[str | None, Field(
-        min_length=1, max_length=80, description="Reporting system; default: the batch's.")]]
+        min_length=1, max_length=80, pattern=NO_NUL,
+        description="Reporting system; default: the batch's.")]]
     hub: NotRequired[Annotated[str | None, Field(
-        max_length=40, description="Hub code (arrived_at_hub and departed_hub only).")]]
+        max_length=40, pattern=NO_NUL,
+        description="Hub code (arrived_at_hub and departed_hub only).")]]
     allocation_id: NotRequired[Annotated[int | None, Field(
         gt=0, description="The shipment line received (received only).")]]
     quantity_received: NotRequired[Annotated[int | None, Field(ge=0)]]
     quantity_damaged: NotRequired[Annotated[int | None, Field(ge=0)]]
     quantity_missing: NotRequired[Annotated[int | None, Field(ge=0)]]
-    note: NotRequired[Annotated[str | None, Field(max_length=500)]]
+    note: NotRequired[Annotated[str | None, Field(max_length=500, pattern=NO_NUL)]]
 
 
 class DeliveryEventRead(ReadSchema):

@@ -219,6 +219,8 @@ def test_one_bad_row_and_the_batch_changes_nothing(sites: None, session: Session
         ({"source": None}, "source", "required"),
         ({"colour": "red"}, "colour", "Extra inputs are not permitted"),
         ({"external_id": "a\nb"}, "external_id", "should match pattern"),
+        ({"note": "a\x00b"}, "note", "should match pattern"),
+        ({"source": "\x00"}, "source", "should match pattern"),
     ],
 )
 def test_bad_rows_are_reported_by_row_and_field(sites: None, session: Session,
@@ -234,6 +236,19 @@ def test_bad_rows_are_reported_by_row_and_field(sites: None, session: Session,
     assert (error.row, error.field) == (7, field)
     assert message in error.message
     assert _count(session, DeliveryEvent) == 0
+
+
+def test_a_padded_reference_names_its_shipment_alone_or_not(sites: None,
+                                                            session: Session) -> None:
+    """Validation strips text; the shipments are looked up by what it keeps."""
+    a = kit.allocation(session, quantity=100)
+    kit.shipment(session, "SHP-1", [(a, 100)])
+    rows = kit.journey("SHP-1", a.id, 100)
+    result = ingest.ingest_events(session, actor=SYSTEM,
+                                  rows=[{**rows[0], "shipment": " SHP-1\t"}])
+    assert result.inserted == 1
+    stored = session.scalars(select(DeliveryEvent)).one()
+    assert stored.shipment_id == session.scalar(select(Shipment.id))
 
 
 def test_batch_source_is_the_default(sites: None, session: Session) -> None:
