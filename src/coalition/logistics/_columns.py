@@ -179,9 +179,24 @@ def _columns(rows: Sequence[Mapping[str, Any]]) -> pl.DataFrame | None:
     return pl.DataFrame(series)
 
 
+@dataclass(frozen=True)
+class Parsed:
+    """Rows whose every value has its column's type and bounds, ids distinct, times read
+    (`at`): what can be known of a batch before looking anything up."""
+
+    frame: pl.DataFrame
+
+
 def check(rows: Sequence[Mapping[str, Any]], lookups: Lookups) -> Clean | None:
     """The batch resolved column by column when every row is good and no id repeats; None
     when some row needs the row path to say what is wrong with it (or is a repeat)."""
+    parsed = parse(rows)
+    return None if parsed is None else resolve(parsed, lookups)
+
+
+def parse(rows: Sequence[Mapping[str, Any]]) -> Parsed | None:
+    """The first half of `check`, which needs no lookups (the ingest runs it while the
+    shipments are read)."""
     raw = _columns(rows)
     if raw is None:
         return None
@@ -193,13 +208,19 @@ def check(rows: Sequence[Mapping[str, Any]], lookups: Lookups) -> Clean | None:
         return None
     if raw.get_column("external_id").n_unique() != raw.height:
         return None
+    return Parsed(raw.with_columns(at=pl.col("occurred_at").str.replace("Z$", "+00:00")
+                                   .str.to_datetime("%Y-%m-%dT%H:%M:%S%.f%:z",
+                                                    time_zone="UTC", strict=False)
+                                   .cast(_TIME)))
+
+
+def resolve(parsed: Parsed, lookups: Lookups) -> Clean | None:
+    """The second half of `check`: references resolved and the rules between columns."""
     kind = pl.col("kind")
     receipt = kind == _RECEIVED
-    frame = raw.with_columns(
+    frame = parsed.frame.with_columns(
         shipment_id=pl.col("shipment").replace_strict(
             dict(lookups.shipments), default=None, return_dtype=pl.Int64),
-        at=pl.col("occurred_at").str.replace("Z$", "+00:00").str.to_datetime(
-            "%Y-%m-%dT%H:%M:%S%.f%:z", time_zone="UTC", strict=False).cast(_TIME),
         hub_id=pl.col("hub").replace_strict(dict(lookups.hubs), default=None,
                                             return_dtype=pl.Int64),
         source=pl.col("source").fill_null(pl.lit(lookups.source, pl.String)),

@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -59,6 +60,8 @@ _MAX_ERRORS = 500
 # Events report the past; a little clock skew between systems is tolerated.
 _CLOCK_SKEW = dt.timedelta(hours=1)
 _ROWS = TypeAdapter(list[DeliveryEventIn])
+# Checks a batch's columns while its shipments are read (see `_ingest`).
+_BACKGROUND = ThreadPoolExecutor(max_workers=2, thread_name_prefix="ingest-columns")
 _COLUMNS = (*_columns.STORED, "batch_id", "recorded_at")
 _TYPES = ("text", "int8", "text", "timestamptz", "text", "int8", "int8", "int8", "int8",
           "int8", "text", "int8", "timestamptz")
@@ -153,10 +156,14 @@ def _ingest(session: Session, actor: Actor, rows: Sequence[Mapping[str, Any]],
     sites = {code: (site_id, kind) for site_id, code, kind in
              session.execute(select(Site.id, Site.code, Site.kind))}
     parsed: list[DeliveryEventIn] | None = None
+    columns: Future[_columns.Parsed | None] | None = None
     references = _references(rows)
     if references is None:
         parsed = _parse(rows, numbers)
         references = {row["shipment"] for row in parsed}
+    else:
+        # The columns are checked (polars, mostly without the GIL) while the server reads.
+        columns = _BACKGROUND.submit(_columns.parse, rows)
     loaded = _load(session, actor, Shipment.reference, references)
     touched = loaded.touched
     batch = EventBatch(received_at=now, actor=actor.label, source=source or "per row",
@@ -174,7 +181,7 @@ def _ingest(session: Session, actor: Actor, rows: Sequence[Mapping[str, Any]],
     fingerprint = ""
     resent = 0
     by_id = {t.id: t for t in touched.values()}
-    clean = check.prepare(rows) if parsed is None else None
+    clean = check.prepare(columns.result()) if columns is not None else None
     postgres = _bulk.is_postgres(session)
     if clean is not None:
         stamped = clean.frame.with_columns(
@@ -339,9 +346,11 @@ class _Check:
         self.row_of: dict[str, int] = {}
         self.duplicates = 0
 
-    def prepare(self, rows: Sequence[Mapping[str, Any]]) -> _columns.Clean | None:
-        """The batch resolved column by column (`_columns.check`) when every row is good and
-        no id repeats; None when some row needs `run` to say what is wrong with it."""
+    def prepare(self, parsed: _columns.Parsed | None) -> _columns.Clean | None:
+        """The batch resolved column by column (`_columns.resolve`) when every row is good
+        and no id repeats; None when some row needs `run` to say what is wrong with it."""
+        if parsed is None:
+            return None
         shipments: dict[str, int] = {}
         blocked: set[int] = set()
         route: list[tuple[int, int]] = []
@@ -357,7 +366,7 @@ class _Check:
                          for a, line in shipment.state.lines.items())
         hubs = {code: site_id for code, (site_id, kind) in self.sites.items()
                 if kind is SiteKind.LOGISTICS_HUB}
-        return _columns.check(rows, _columns.Lookups(
+        return _columns.resolve(parsed, _columns.Lookups(
             shipments, frozenset(blocked), route, lines, hubs, self.source, self.latest))
 
     def run(self, parsed: list[DeliveryEventIn], sink: Callable[[Event], None]) -> None:
