@@ -108,6 +108,7 @@ def _pages(db_url: str) -> list[tuple[str, str, dict[str, str]]]:
         ("requirement detail", f"/requirements/{requirement_id}", {}),
         ("pledges", "/pledges", {}),
         ("pledges, by value", "/pledges?sort=-value_eur", {}),
+        ("pledges, withdrawn", "/pledges?status=withdrawn", {}),
         ("pledges, DEU (htmx)", "/pledges?donor=DEU", hx),
         ("pledge detail", f"/pledges/{pledge_id}", {}),
         ("new pledge form", "/pledges/new", {}),

@@ -163,7 +163,8 @@ class Clean:
 
 def _columns(rows: Sequence[Mapping[str, Any]]) -> pl.DataFrame | None:
     """The rows as typed columns, or None when a row is not a dict or a value is not
-    exactly of its column's type (pydantic may still accept it, converted)."""
+    exactly of its column's type (pydantic may still accept it, converted) — except that
+    a whole number column may be given as text of plain digits, as CSV files give it."""
     if set(map(type, rows)) != {dict}:
         return None
     dicts = cast(list[dict[str, Any]], rows)
@@ -175,8 +176,25 @@ def _columns(rows: Sequence[Mapping[str, Any]]) -> pl.DataFrame | None:
         try:
             series.append(pl.Series(field.name, values, dtype=field.dtype, strict=True))
         except (TypeError, OverflowError, ValueError, pl.exceptions.PolarsError):
-            return None
+            digits = _digits(field, values)
+            if digits is None:
+                return None
+            series.append(digits)
     return pl.DataFrame(series)
+
+
+def _digits(field: _Field, values: list[Any]) -> pl.Series | None:
+    """A whole number column given as text: pydantic reads "42" as 42, and so does this,
+    for ASCII digits only (18 at most: any such number fits in 64 bits)."""
+    if field.dtype is not pl.Int64:
+        return None
+    try:
+        text = pl.Series(field.name, values, dtype=pl.String, strict=True)
+    except (TypeError, OverflowError, ValueError, pl.exceptions.PolarsError):
+        return None
+    if not text.str.contains("^[0-9]{1,18}$").fill_null(True).all():
+        return None
+    return text.cast(pl.Int64)
 
 
 @dataclass(frozen=True)

@@ -331,6 +331,21 @@ def test_clean_batch_is_read_summed_up_and_digested_like_the_events() -> None:
     assert clean.digest() == ingest.digest(_CLEAN_EVENTS)
 
 
+def test_whole_numbers_as_plain_digits_read_as_the_numbers() -> None:
+    """CSV files give every cell as text; pydantic reads "42" as 42, and so does the column
+    path (ASCII digits only)."""
+    rows = _clean_rows()
+    texts = [{k: str(v) if type(v) is int else v for k, v in row.items()} for row in rows]
+    assert any(isinstance(v, str) and v.isdigit() for row in texts for v in row.values())
+    clean, as_text = _columns.check(rows, _LOOKUPS), _columns.check(texts, _LOOKUPS)
+    assert clean is not None and as_text is not None
+    assert as_text.frame.equals(clean.frame)
+    for odd in ("+7", " 7", "7.0", "٧", "1" * 19, ""):
+        changed = [dict(row) for row in texts]
+        changed[4]["allocation_id"] = odd
+        assert _columns.check(changed, _LOOKUPS) is None, odd
+
+
 def test_quiet_events_of_a_blocked_shipment_are_clean() -> None:
     rows = [row for row in _clean_rows() if row["kind"] in ("planned", "cancelled")]
     lookups = dataclasses.replace(_LOOKUPS, blocked=frozenset({1, 2}))
