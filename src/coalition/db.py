@@ -62,6 +62,12 @@ def str_enum(cls: type[enum.StrEnum], name: str) -> Enum:
 ROOM_FOR_UPDATES: dict[str, Any] = {"postgresql_with": {"fillfactor": 50}}
 
 
+def exists_on(schema_item: Any, dialect: str) -> bool:
+    """Whether a table's index or constraint is made on this dialect (see `ddl_if`)."""
+    only = getattr(schema_item, "_ddl_if", None)
+    return only is None or only.dialect in (None, dialect)
+
+
 def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 

@@ -11,6 +11,7 @@ from sqlalchemy import (
     CheckConstraint,
     Date,
     ForeignKey,
+    Index,
     Numeric,
     String,
     UniqueConstraint,
@@ -57,6 +58,11 @@ class Pledge(Base):
         CheckConstraint("quantity_delivered >= 0 AND quantity_delivered <= quantity_shipped",
                         name="delivered_within_shipped"),
         CheckConstraint("value_eur_cents >= 0", name="value_not_negative"),
+        # SQLite only: it rewrites just the indexes whose columns change, and without this
+        # its planner walks the announced_on index for a rare status. PostgreSQL scans the
+        # table instead, and there an indexed status would keep every pledge moving on from
+        # being rewritten in place (ROOM_FOR_UPDATES, migration 0005_ingest).
+        Index("ix_pledges_status", "status").ddl_if(dialect="sqlite"),
         ROOM_FOR_UPDATES,
     )
     __owner_column__ = "donor_id"
@@ -84,7 +90,6 @@ class Pledge(Base):
         str_enum(Releasability, "releasability"), default=Releasability.COALITION
     )
     status: Mapped[PledgeStatus] = mapped_column(
-        # Not indexed, so that a pledge moving on is rewritten in place (ROOM_FOR_UPDATES).
         str_enum(PledgeStatus, "pledge_status"), default=PledgeStatus.ANNOUNCED
     )
     quantity_allocated: Mapped[int] = mapped_column(BigInteger, default=0)

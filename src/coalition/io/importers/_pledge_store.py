@@ -23,7 +23,7 @@ from sqlalchemy import Connection, Index, Table, UniqueConstraint, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.schema import AddConstraint, CreateIndex, DropConstraint, DropIndex
 
-from coalition.db import Base
+from coalition.db import Base, exists_on
 from coalition.pledges.models import Pledge
 
 if TYPE_CHECKING:
@@ -139,8 +139,10 @@ class PledgeStore:
 
     def _secondary_indexes(self) -> list[Index]:
         # The unique key on external_id stays: each batch looks its keys up through it.
+        dialect = self.connection.dialect.name
         return [index for table in _tables()
-                for index in sorted(table.indexes, key=lambda i: str(i.name))]
+                for index in sorted(table.indexes, key=lambda i: str(i.name))
+                if exists_on(index, dialect)]
 
     def plan_bulk(self, *, at: dt.datetime, actor: str, empty: bool) -> None:
         """Say, before the first chunk is encoded, that this import will `begin_bulk` before
