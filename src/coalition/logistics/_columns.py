@@ -121,12 +121,11 @@ class Clean:
 
     def digest(self) -> str:
         """`ingest.digest` of these events."""
-        text = pl.col
+        c = pl.col
         line = self.frame.sort("external_id").select(pl.concat_str(
-            [text("external_id"), text("shipment_id").cast(pl.String), text("kind"),
-             text("occurred_at"), text("source"),
-             *[text(c).cast(pl.String).fill_null("") for c in (
-                 "hub_id", "allocation_id", *_QUANTITIES)], text("note")],
+            [c("external_id"), c("shipment_id").cast(pl.String), c("kind"), c("occurred_at"),
+             c("source"), *[c(name).cast(pl.String).fill_null("") for name in (
+                 "hub_id", "allocation_id", *_QUANTITIES)], c("note")],
             separator="\t").str.join("\n")).item()
         return hashlib.sha256((line or "").encode()).hexdigest()
 
@@ -135,13 +134,13 @@ class Clean:
         frame = self.frame.with_columns(at=self.at)
         kind, at = pl.col("kind"), pl.col("at")
 
-        def earliest(of: str) -> pl.Expr:
-            return at.filter(kind == of).min().alias(of)
+        def earliest(of: EventKind) -> pl.Expr:
+            return at.filter(kind == of.value).min().alias(of.value)
 
         totals = frame.group_by("shipment_id").agg(
-            pl.len().alias("events"), at.max().alias("last"), earliest("dispatched"),
-            earliest("handed_over"), at.filter(kind == _RECEIVED).min().alias("first"),
-            at.filter(kind == _RECEIVED).max().alias("latest"), earliest("cancelled"))
+            pl.len().alias("events"), at.max().alias("last"), earliest(EventKind.DISPATCHED),
+            earliest(EventKind.HANDED_OVER), at.filter(kind == _RECEIVED).min().alias("first"),
+            at.filter(kind == _RECEIVED).max().alias("latest"), earliest(EventKind.CANCELLED))
         positions = (frame.filter(kind.is_in(_HUB_KINDS))
                      .sort("shipment_id", "at", "external_id")
                      .group_by("shipment_id").last()
