@@ -1,14 +1,14 @@
 """Bulk ingest of delivery events: validate a batch, store what is new, derive what changed.
 
 A batch is all or nothing. Rows are validated against lookups preloaded for the whole batch
-(the shipments it names, locked, with their lines and routes): column by column when the batch
-is clean, row by row when it is not, so a bad row is reported by row number and field and the
-batch changes nothing. New events are appended in one statement (CSV COPY on PostgreSQL); a
-resent event (same external id, same fact) is a no-op, the same id with another fact is an
-error. The derived state of each touched shipment is folded forward from the new events only
-(see `logistics.state`), then written back, and the shipped/delivered changes roll up to
-allocations, pledges and requirements in bulk (see `logistics.rollup`). One audit entry covers
-the batch."""
+(the shipments it names, locked, with their lines and routes): column by column in polars when
+the batch is clean (`logistics._columns`), row by row when it is not, so a bad row is reported
+by row number and field and the batch changes nothing. New events are appended in one
+statement (CSV COPY on PostgreSQL); a resent event (same external id, same fact) is a no-op,
+the same id with another fact is an error. The derived state of each touched shipment is
+folded forward from the new events only (summed up per shipment, see `logistics.state`), then
+written back, and the shipped/delivered changes roll up to allocations, pledges and
+requirements in bulk (see `logistics.rollup`). One audit entry covers the batch."""
 
 from __future__ import annotations
 
