@@ -9,6 +9,13 @@ from pydantic import BaseModel, ConfigDict, computed_field
 
 from coalition.money import from_cents
 
+# Blank at either end of a text: what Python's str.strip() removes (Unicode White_Space and
+# the separators \x1c-\x1f, which str.isspace() calls blank) and, a subset, what pydantic's
+# str_strip_whitespace removes. A column check (polars, Rust regex) that refuses a text with
+# any of it leaves the text to the validator that strips it, so a text it accepts is exactly
+# its own stripped text.
+EDGE_BLANK = r"^[\s\x1c-\x1f]|[\s\x1c-\x1f]$"
+
 
 class Schema(BaseModel):
     model_config = ConfigDict(from_attributes=True, extra="forbid", str_strip_whitespace=True)

@@ -40,13 +40,10 @@ from coalition.io.rows import (
     Text,
     _checker,
 )
+from coalition.schemas_common import EDGE_BLANK
 
 # The row number column of a chunk (what a person calls the row, as in `tabular`).
 ROW = "_row"
-# Python's str.strip() removes what str.isspace() calls blank: Unicode White_Space and the
-# four separators \x1c-\x1f. A vector-checked cell with any of them at an edge is left to the
-# row validator, which strips it; so here a valid cell is exactly its own stripped text.
-_EDGE_BLANK = r"^[\s\x1c-\x1f]|[\s\x1c-\x1f]$"
 # Distinct verdicts remembered per column across chunks (dates, codes, choices repeat).
 _MEMO_SIZE = 65_536
 
@@ -196,7 +193,7 @@ class FrameValidator:
             form = self._forms[name]
             if form is not None:
                 valid, value = form(raw)
-                valid = valid & ~raw.str.contains(_EDGE_BLANK)
+                valid = valid & ~raw.str.contains(EDGE_BLANK)
             else:
                 valid, value = self._distinct(column, chunk.get_column(name))
             ok &= (~blank & valid) if column.required else (blank | valid)

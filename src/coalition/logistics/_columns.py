@@ -26,6 +26,7 @@ import polars as pl
 from coalition.logistics.models import EventKind
 from coalition.logistics.schemas import DeliveryEventIn
 from coalition.logistics.state import HUB_EVENTS, QUIET, Summary
+from coalition.schemas_common import EDGE_BLANK
 
 # The stored columns of an event, in table order, as `check` gives them.
 STORED = ("external_id", "shipment_id", "kind", "occurred_at", "source", "hub_id",
@@ -36,9 +37,6 @@ _TIME = pl.Datetime("us", "UTC")
 # Everything else it may read is left to the row path.
 _ISO = (r"^[12]\d{3}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])T([01]\d|2[0-3]):[0-5]\d:[0-5]\d"
         r"(\.\d{3}|\.\d{6})?(Z|[+-]([01]\d|2[0-3]):[0-5]\d)$")
-# pydantic strips what Rust calls white space from each end of a text (the row's config);
-# a text with any at an edge, or with Python's own \x1c-\x1f there, is left to it.
-_EDGE_BLANK = r"^[\s\x1c-\x1f]|[\s\x1c-\x1f]$"
 _QUIET = [k.value for k in QUIET]
 _HUB_KINDS = [k.value for k in HUB_EVENTS]
 _RECEIVED = EventKind.RECEIVED.value
@@ -86,7 +84,8 @@ def _fields() -> tuple[_Field, ...]:
         if base not in (str, int, EventKind):
             raise TypeError(f"{name}: no column type for {base!r}")
         if base is not int:
-            checks.append(~column.str.contains(_EDGE_BLANK))
+            # The row's config strips texts: a text with blank at an edge is left to it.
+            checks.append(~column.str.contains(EDGE_BLANK))
         out.append(_Field(name, pl.Int64 if base is int else pl.String, required,
                           tuple(checks)))
     return tuple(out)

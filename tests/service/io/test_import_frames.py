@@ -17,13 +17,14 @@ from sqlalchemy.orm import Session, aliased
 
 from coalition.access.actor import SYSTEM
 from coalition.io import importers
-from coalition.io.frames import _EDGE_BLANK, ROW, FrameValidator, vector_form
+from coalition.io.frames import ROW, FrameValidator, vector_form
 from coalition.io.importers import ImportFailed, _pledge_store, import_file
 from coalition.io.importers import pledges as pledge_import
 from coalition.io.rows import _checker
 from coalition.io.specs import SPECS
 from coalition.io.tabular import FileFormatError, FrameReadError
 from coalition.pledges.models import Pledge, PledgeTransition
+from coalition.schemas_common import EDGE_BLANK
 from tests.factories import World
 from tests.service.io.files import PLEDGE_HEADER, counts, pledge_row, pledges_csv, write_csv
 
@@ -44,7 +45,7 @@ def test_a_vector_check_accepts_only_what_the_parser_accepts(spec: str, column: 
     raw = pl.col("t")
     valid, value = form(raw)
     checked = pl.DataFrame({"t": texts}).select(
-        (valid & ~raw.str.contains(_EDGE_BLANK)).alias("ok"), value.alias("v"))
+        (valid & ~raw.str.contains(EDGE_BLANK)).alias("ok"), value.alias("v"))
     check = _checker(column, None)
     for text, ok, vector_value in zip(texts, checked["ok"], checked["v"], strict=True):
         if not ok or not text:
@@ -60,7 +61,7 @@ def test_a_vector_check_accepts_only_what_the_parser_accepts(spec: str, column: 
 
 def test_every_blank_python_strips_is_left_to_the_row_validator() -> None:
     blanks = [chr(c) for c in range(sys.maxunicode + 1) if chr(c).isspace()]
-    edge = pl.Series(["x" + b for b in blanks]).str.contains(_EDGE_BLANK)
+    edge = pl.Series(["x" + b for b in blanks]).str.contains(EDGE_BLANK)
     assert edge.all()
 
 

@@ -168,7 +168,7 @@ def _repeats_a_key(cells: pl.Series) -> bool:
     return bool(keys.filter(keys != "").is_duplicated().any())
 
 
-# What str.strip() removes (see `frames._EDGE_BLANK`), as a pattern for all of it.
+# What str.strip() removes (see `schemas_common.EDGE_BLANK`), as a pattern for all of it.
 _EDGE_BLANKS = r"^[\s\x1c-\x1f]+|[\s\x1c-\x1f]+$"
 
 
