@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, computed_field
+from pydantic import BaseModel, ConfigDict, computed_field, field_validator
 
 from coalition.money import from_cents
 
@@ -17,8 +17,25 @@ from coalition.money import from_cents
 EDGE_BLANK = r"^[\s\x1c-\x1f]|[\s\x1c-\x1f]$"
 
 
+# PostgreSQL text cannot hold NUL: refused by validation, naming the field, rather than by
+# the database when the row is written.
+NUL = "\x00"
+# The same as a pattern, for types that are not a Schema (TypedDict rows).
+NO_NUL = r"^[^\x00]*$"
+NO_NUL_MESSAGE = "text cannot contain the NUL character (\\x00)"
+
+
+def _without_nul(value: Any) -> Any:
+    texts = value if isinstance(value, list | tuple) else (value,)
+    if any(isinstance(t, str) and NUL in t for t in texts):
+        raise ValueError(NO_NUL_MESSAGE)
+    return value
+
+
 class Schema(BaseModel):
     model_config = ConfigDict(from_attributes=True, extra="forbid", str_strip_whitespace=True)
+
+    _no_nul = field_validator("*")(_without_nul)
 
 
 class ReadSchema(BaseModel):

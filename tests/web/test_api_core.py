@@ -68,6 +68,17 @@ def test_validation_error_names_the_field(client: TestClient, tokens: dict[str, 
     assert response.headers["content-type"] == "application/problem+json"
 
 
+def test_nul_in_text_is_422_naming_the_field_not_a_database_error(
+        client: TestClient, tokens: dict[str, str]) -> None:
+    """PostgreSQL text cannot hold NUL; validation refuses it before any row is written."""
+    response = client.post("/api/v1/pledges", json={**PLEDGE, "notes": "ammunition\u0000"},
+                           headers=auth(tokens["pol"]))
+    assert response.status_code == 422
+    [error] = response.json()["errors"]
+    assert error["field"] == "notes"
+    assert "NUL" in error["message"]
+
+
 def test_unknown_item_type_is_422_naming_field(client: TestClient, tokens: dict[str, str]
                                                ) -> None:
     response = client.post("/api/v1/pledges", json={**PLEDGE, "item_type": "nope"},

@@ -40,7 +40,7 @@ from coalition.io.rows import (
     Text,
     _checker,
 )
-from coalition.schemas_common import EDGE_BLANK
+from coalition.schemas_common import EDGE_BLANK, NUL
 
 # The row number column of a chunk (what a person calls the row, as in `tabular`).
 ROW = "_row"
@@ -114,7 +114,8 @@ def _code(parse: Code) -> VectorForm | None:
 @vector_form.register
 def _text(parse: Text) -> VectorForm | None:
     def form(raw: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
-        return raw.str.len_chars() <= parse.max_length, raw
+        return (raw.str.len_chars() <= parse.max_length) & ~raw.str.contains(NUL,
+                                                                             literal=True), raw
 
     return form
 

@@ -23,6 +23,7 @@ from typing import Any, Generic, Literal, Protocol, TypeVar
 
 from coalition.errors import FieldError, ValidationFailed
 from coalition.io import reference
+from coalition.schemas_common import NO_NUL_MESSAGE, NUL
 
 T_co = TypeVar("T_co", covariant=True)
 R = TypeVar("R")
@@ -291,6 +292,8 @@ class Text:
     def __call__(self, text: str) -> str:
         if len(text) > self.max_length:
             raise CellError(f"longer than {self.max_length} characters")
+        if NUL in text:
+            raise CellError(NO_NUL_MESSAGE)
         return text
 
     def describe(self) -> str:

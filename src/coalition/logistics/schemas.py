@@ -12,13 +12,11 @@ from typing_extensions import TypedDict
 from coalition.access.labels import Releasability
 from coalition.logistics.models import EventKind, ShipmentStatus, SiteKind, TransportMode
 from coalition.registry.schemas import ParticipantRef
-from coalition.schemas_common import ReadSchema, Schema, euros_of
+from coalition.schemas_common import NO_NUL, ReadSchema, Schema, euros_of
 
 CODE = r"^[A-Z0-9][A-Z0-9_.-]*$"
 # Printable text without control characters: ids travel through CSV, logs and URLs.
 OPAQUE_ID = r"^[^\x00-\x1f\x7f]+$"
-# PostgreSQL text cannot hold NUL; refused with the field named, not by the database.
-NO_NUL = r"^[^\x00]*$"
 
 
 class SiteCreate(Schema):

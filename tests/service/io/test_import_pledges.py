@@ -23,6 +23,7 @@ from coalition.pledges import service as pledge_service
 from coalition.pledges.models import FundingMechanism, Pledge, PledgeStatus, PledgeTransition
 from coalition.pledges.schemas import PledgeCreate
 from coalition.registry.models import Format
+from coalition.schemas_common import NO_NUL_MESSAGE
 from tests import factories
 from tests.factories import World
 from tests.service.access.principals import extend_world
@@ -228,6 +229,7 @@ def test_a_blank_status_or_a_missing_column_leaves_the_pledge_alone(
          "must be one of PUBLIC, COALITION, NATO, NATIONAL"),
         (pledge_row("has space"), "external_id",
          "letters, digits and . _ / - only, starting with a letter or digit"),
+        (pledge_row("E", notes="a\x00b"), "notes", NO_NUL_MESSAGE),
     ],
     ids=lambda value: value if isinstance(value, str) else None,
 )
