@@ -126,7 +126,7 @@ def _setup(engine: Engine, pledges: int) -> Fleet:
                 code=code, name=name, kind=kind, country=country, latitude=Decimal(lat),
                 longitude=Decimal(lon)))
     with session_scope(engine) as s:
-        site = {code: s.scalar(select(Site.id).where(Site.code == code))
+        site = {code: s.scalars(select(Site.id).where(Site.code == code)).one()
                 for code, *_ in SITES}
         ukr = s.scalar(select(Participant.id).where(Participant.code == "UKR"))
         udcg = s.scalar(select(Format.id).where(Format.code == "UDCG"))
@@ -229,10 +229,10 @@ def _events(fleet: Fleet, total: int, seed: int) -> list[Ev]:
                 out.append(Ev(ext, n, "received", at, None, part))
     out = out[:total]
     out.sort(key=lambda e: e.at)
-    for start in range(0, len(out), WINDOW):
-        window = out[start:start + WINDOW]
+    for first in range(0, len(out), WINDOW):
+        window = out[first:first + WINDOW]
         rng.shuffle(window)
-        out[start:start + WINDOW] = window
+        out[first:first + WINDOW] = window
     return out
 
 

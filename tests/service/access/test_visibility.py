@@ -174,7 +174,7 @@ def _insert_records(session: Session, model: Any, format_id: int, owners: dict[s
     """One row per owner x label, written directly: visibility does not care how rows came."""
     columns, unique = ROWS[model]
     base = columns(session)
-    ids = {}
+    ids: dict[tuple[str, Releasability], int] = {}
     for owner, owner_id in owners.items():
         for label in LABELS:
             row = model(**base, **unique(len(ids)), format_id=format_id, releasability=label,

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, aliased
 from coalition.access.actor import SYSTEM
 from coalition.io import importers
 from coalition.io.frames import ROW, FrameValidator, vector_form
-from coalition.io.importers import ImportFailed, _pledge_store, import_file
+from coalition.io.importers import ImportFailed, _pledge_frames, _pledge_store, import_file
 from coalition.io.importers import pledges as pledge_import
 from coalition.io.rows import _checker
 from coalition.io.specs import SPECS
@@ -134,7 +134,7 @@ def test_the_fast_path_stores_what_the_row_path_stores(world: World, session: Se
     # Small chunks: records cut across chunks, quoted newlines at the edges.
     monkeypatch.setattr(importers, "CHUNK_BYTES", 512)
     ready = []
-    prepare = importers.prepare
+    prepare = _pledge_frames.prepare
 
     def spy(*args: Any) -> Any:
         found = prepare(*args)

@@ -163,11 +163,11 @@ class _BothPaths:
         self.taken: list[bool] = []
         real = ingest._Check.prepare
 
-        def prepare(check: ingest._Check, rows: Sequence[Mapping[str, Any]]
+        def prepare(check: ingest._Check, parsed: _columns.Parsed | None
                     ) -> _columns.Clean | None:
             if self.force_rows:
                 return None
-            clean = real(check, rows)
+            clean = real(check, parsed)
             self.taken.append(clean is not None)
             return clean
 

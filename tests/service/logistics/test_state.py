@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -20,7 +21,7 @@ def _state() -> ShipmentState:
     return ShipmentState(lines={7: LineState(70, 7, 10), 8: LineState(80, 8, 5)})
 
 
-def _event(n: int, kind: EventKind, hours: int, **fields: int) -> Event:
+def _event(n: int, kind: EventKind, hours: int, **fields: Any) -> Event:
     return Event(f"E{n:03d}", 1, kind, T0 + dt.timedelta(hours=hours), "test", **fields)
 
 

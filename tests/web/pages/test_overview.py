@@ -62,7 +62,9 @@ def test_chart_fragments_render_specs_for_chart_js(client: TestClient, session: 
     assert value["type"] == "hbar" and gdp["format"] == "percent"
     timeline = _specs(client.get("/overview/charts/timeline").text)[0]
     assert timeline["type"] == "line"
-    assert [d["label"] for d in timeline["datasets"]] == ["Pledged", "Confirmed", "Delivered"]
+    datasets = timeline["datasets"]
+    assert isinstance(datasets, list)
+    assert [d["label"] for d in datasets] == ["Pledged", "Confirmed", "Delivered"]
     concentration = client.get("/overview/charts/concentration").text
     assert "Artillery" in concentration and "USA" in concentration
     assert client.get("/overview/charts/nope").status_code == 404
