@@ -161,7 +161,7 @@ def _meetings(session: Session, actor: Actor, filters: BaseModel | None) -> Rows
     formats = _formats(session)
     for m in _pages(lambda cursor: meeting_service.list_meetings(
             session, actor=actor, format_code=f.format, sort="held_on", limit=MAX_LIMIT,
-            cursor=cursor)):
+            cursor=cursor, with_attendees=True)):
         announced = meeting_service.announced_pledge_ids(session, actor=actor, meeting_id=m.id)
         yield [m.id, formats.get(m.format_id), m.title, m.held_on, m.place, m.is_virtual,
                m.chair.code if m.chair else None, m.releasability,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from coalition.access import audit, policy
 from coalition.access.actor import Actor
@@ -24,9 +24,13 @@ def get_meeting(session: Session, *, actor: Actor, meeting_id: int) -> Meeting:
 
 
 def list_meetings(session: Session, *, actor: Actor, format_code: str | None = None,
-                  sort: str = "-held_on", limit: int = 100, cursor: str | None = None
-                  ) -> Page[Meeting]:
-    stmt = visible(select(Meeting), actor, Meeting)
+                  sort: str = "-held_on", limit: int = 100, cursor: str | None = None,
+                  with_attendees: bool = False) -> Page[Meeting]:
+    """Meetings without their collections (lists show none of them; the detail loads them),
+    except the attendees when asked for (exports list them)."""
+    stmt = visible(select(Meeting), actor, Meeting).options(
+        lazyload(Meeting.announcements), lazyload(Meeting.decisions),
+        *([] if with_attendees else [lazyload(Meeting.attendees)]))
     if format_code is not None:
         stmt = stmt.where(Meeting.format_id == registry_service.get_format(
             session, code=format_code).id)
