@@ -252,16 +252,23 @@ class Appender:
                 self._cursor.close()
             return
         if error is None and self.rows:
-            names = ", ".join(self.columns)
-            marks = ", ".join("?" * len(self.columns))
-            try:
-                self.session.connection().exec_driver_sql(
-                    f"INSERT INTO {self.table} ({names}) VALUES ({marks})",
-                    _sqlite_rows(self.rows, self.types))
-            except IntegrityError as exc:
-                if "UNIQUE" not in str(exc.orig):
-                    raise
-                raise UniqueViolation(str(exc.orig)) from exc
+            _sqlite_insert(self.session, self.table, self.columns,
+                           _sqlite_rows(self.rows, self.types))
+
+
+def _sqlite_insert(session: Session, table: str, columns: Sequence[str],
+                   rows: Sequence[Sequence[Any]]) -> None:
+    """One executemany of rows already in SQLite's stored form; a key that exists raises
+    UniqueViolation."""
+    names = ", ".join(columns)
+    marks = ", ".join("?" * len(columns))
+    try:
+        session.connection().exec_driver_sql(
+            f"INSERT INTO {table} ({names}) VALUES ({marks})", rows)
+    except IntegrityError as exc:
+        if "UNIQUE" not in str(exc.orig):
+            raise
+        raise UniqueViolation(str(exc.orig)) from exc
 
 
 def insert_rows(session: Session, table: str, columns: Sequence[str],
@@ -370,15 +377,7 @@ def append_frame(session: Session, table: str, frame: pl.DataFrame,
                 pl.col(times).str.ends_with("+00:00").fill_null(True)).all()).item():
             raise ValueError(f"{table}: times must be the ISO 8601 text of UTC times")
         frame = frame.with_columns(_sqlite_text(pl.col(name)).alias(name) for name in times)
-    names = ", ".join(frame.columns)
-    marks = ", ".join("?" * frame.width)
-    try:
-        session.connection().exec_driver_sql(
-            f"INSERT INTO {table} ({names}) VALUES ({marks})", frame.rows())
-    except IntegrityError as exc:
-        if "UNIQUE" not in str(exc.orig):
-            raise
-        raise UniqueViolation(str(exc.orig)) from exc
+    _sqlite_insert(session, table, frame.columns, frame.rows())
 
 
 @dataclass(frozen=True)
