@@ -6,14 +6,22 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from coalition.access.actor import SYSTEM, Actor
 from coalition.logistics import service as logistics_service
-from coalition.logistics.models import Shipment, SiteKind, TransportMode
+from coalition.logistics.models import (
+    DeliveryEvent,
+    Shipment,
+    ShipmentLine,
+    SiteKind,
+    TransportMode,
+)
 from coalition.logistics.schemas import LegIn, LineIn, ShipmentCreate, SiteCreate
 from coalition.pledges import flows
-from coalition.pledges.models import Allocation
+from coalition.pledges.models import Allocation, Pledge, PledgeTransition
+from coalition.requirements.models import Requirement
 from tests import factories
 
 T0 = dt.datetime(2024, 7, 1, 8, 0, tzinfo=dt.UTC)
@@ -109,3 +117,41 @@ def matrix_shipments(session: Session, allocations: dict[tuple[str, Any], int]
                 lines=[LineIn(allocation_id=allocation_id, quantity=5)],
                 planned_departure=T0, planned_arrival=T0 + dt.timedelta(days=2))).id
     return out
+
+
+def snapshot(session: Session) -> dict[str, Any]:
+    """Everything the events derive, in a comparable form."""
+    session.expire_all()
+    return {
+        "shipments": session.execute(select(
+            Shipment.id, Shipment.status, Shipment.dispatched_at, Shipment.handed_over_at,
+            Shipment.first_received_at, Shipment.last_received_at, Shipment.cancelled_at,
+            Shipment.position_site_id, Shipment.position_kind, Shipment.position_at,
+            Shipment.position_event, Shipment.last_event_at, Shipment.event_count)
+            .order_by(Shipment.id)).all(),
+        "lines": session.execute(select(
+            ShipmentLine.id, ShipmentLine.quantity_received, ShipmentLine.quantity_damaged,
+            ShipmentLine.quantity_missing).order_by(ShipmentLine.id)).all(),
+        "allocations": session.execute(select(
+            Allocation.id, Allocation.quantity_shipped, Allocation.quantity_delivered)
+            .order_by(Allocation.id)).all(),
+        "pledges": session.execute(select(
+            Pledge.id, Pledge.status, Pledge.quantity_shipped, Pledge.quantity_delivered)
+            .order_by(Pledge.id)).all(),
+        "requirements": session.execute(select(
+            Requirement.id, Requirement.quantity_in_transit, Requirement.quantity_delivered)
+            .order_by(Requirement.id)).all(),
+        "history": session.execute(select(
+            PledgeTransition.pledge_id, PledgeTransition.from_status,
+            PledgeTransition.to_status)
+            .order_by(PledgeTransition.pledge_id, PledgeTransition.id)).all(),
+    }
+
+
+def stored_events(session: Session) -> list[tuple[Any, ...]]:
+    return [tuple(row) for row in session.execute(select(
+        DeliveryEvent.external_id, DeliveryEvent.shipment_id, DeliveryEvent.kind,
+        DeliveryEvent.occurred_at, DeliveryEvent.source, DeliveryEvent.hub_id,
+        DeliveryEvent.allocation_id, DeliveryEvent.quantity_received,
+        DeliveryEvent.quantity_damaged, DeliveryEvent.quantity_missing, DeliveryEvent.note)
+        .order_by(DeliveryEvent.external_id))]

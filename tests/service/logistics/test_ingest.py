@@ -21,7 +21,6 @@ from coalition.logistics.models import (
     DeliveryEvent,
     EventBatch,
     Shipment,
-    ShipmentLine,
     ShipmentStatus,
 )
 from coalition.pledges import flows
@@ -38,35 +37,6 @@ def sites(world: World, session: Session) -> None:
 
 def _count(session: Session, model: Any) -> int:
     return session.scalar(select(func.count()).select_from(model)) or 0
-
-
-def snapshot(session: Session) -> dict[str, Any]:
-    """Everything the events derive, in a comparable form."""
-    session.expire_all()
-    return {
-        "shipments": session.execute(select(
-            Shipment.id, Shipment.status, Shipment.dispatched_at, Shipment.handed_over_at,
-            Shipment.first_received_at, Shipment.last_received_at, Shipment.cancelled_at,
-            Shipment.position_site_id, Shipment.position_kind, Shipment.position_at,
-            Shipment.position_event, Shipment.last_event_at, Shipment.event_count)
-            .order_by(Shipment.id)).all(),
-        "lines": session.execute(select(
-            ShipmentLine.id, ShipmentLine.quantity_received, ShipmentLine.quantity_damaged,
-            ShipmentLine.quantity_missing).order_by(ShipmentLine.id)).all(),
-        "allocations": session.execute(select(
-            Allocation.id, Allocation.quantity_shipped, Allocation.quantity_delivered)
-            .order_by(Allocation.id)).all(),
-        "pledges": session.execute(select(
-            Pledge.id, Pledge.status, Pledge.quantity_shipped, Pledge.quantity_delivered)
-            .order_by(Pledge.id)).all(),
-        "requirements": session.execute(select(
-            Requirement.id, Requirement.quantity_in_transit, Requirement.quantity_delivered)
-            .order_by(Requirement.id)).all(),
-        "history": session.execute(select(
-            PledgeTransition.pledge_id, PledgeTransition.from_status,
-            PledgeTransition.to_status)
-            .order_by(PledgeTransition.pledge_id, PledgeTransition.id)).all(),
-    }
 
 
 def test_journey_delivers_and_rolls_up(sites: None, session: Session) -> None:
@@ -159,10 +129,10 @@ def test_resending_a_batch_changes_nothing(sites: None, session: Session) -> Non
     kit.shipment(session, "SHP-1", [(a, 100)])
     rows = kit.journey("SHP-1", a.id, 100)
     ingest.ingest_events(session, actor=SYSTEM, rows=rows)
-    before = snapshot(session)
+    before = kit.snapshot(session)
     again = ingest.ingest_events(session, actor=SYSTEM, rows=[*rows, rows[0]])
     assert (again.inserted, again.duplicates, again.shipments_touched) == (0, 7, 0)
-    assert snapshot(session) == before
+    assert kit.snapshot(session) == before
     assert _count(session, DeliveryEvent) == 6
 
 
@@ -172,11 +142,11 @@ def test_same_id_with_other_content_is_refused(sites: None, session: Session) ->
     ingest.ingest_events(session, actor=SYSTEM, rows=kit.journey("SHP-1", a.id, 100)[:2])
     changed = kit.event("SHP-1-2", "SHP-1", "dispatched", 3)
     fresh = kit.event("NEW-1", "SHP-1", "handed_over", 30)
-    before = snapshot(session)
+    before = kit.snapshot(session)
     with pytest.raises(ValidationFailed, match="already recorded with different content") as e:
         ingest.ingest_events(session, actor=SYSTEM, rows=[fresh, changed])
     assert (e.value.errors[0].row, e.value.errors[0].field) == (2, "external_id")
-    assert snapshot(session) == before
+    assert kit.snapshot(session) == before
     assert _count(session, DeliveryEvent) == 2
     with pytest.raises(ValidationFailed, match="repeats row 1 with different content"):
         ingest.ingest_events(session, actor=SYSTEM, rows=[fresh, {**fresh, "occurred_at":
@@ -188,7 +158,7 @@ def test_one_bad_row_and_the_batch_changes_nothing(sites: None, session: Session
     kit.shipment(session, "SHP-1", [(a, 100)])
     rows = kit.journey("SHP-1", a.id, 100)
     rows[3]["hub"] = "DEU-RMS"
-    before = snapshot(session)
+    before = kit.snapshot(session)
     audit_before = _count(session, AuditEntry)
     with pytest.raises(ValidationFailed) as caught:
         ingest.ingest_events(session, actor=SYSTEM, rows=rows)
@@ -196,7 +166,7 @@ def test_one_bad_row_and_the_batch_changes_nothing(sites: None, session: Session
     assert (error.row, error.field, error.value) == (4, "hub", "DEU-RMS")
     assert "not on the route of shipment SHP-1" in error.message
     assert "nothing was recorded" in caught.value.detail
-    assert snapshot(session) == before
+    assert kit.snapshot(session) == before
     assert (_count(session, DeliveryEvent), _count(session, EventBatch)) == (0, 0)
     assert _count(session, AuditEntry) == audit_before
 
@@ -358,11 +328,11 @@ def test_rebuild_repairs_a_hand_edited_state(world: World, sites: None,
     a = kit.allocation(session, quantity=100)
     s = kit.shipment(session, "SHP-1", [(a, 100)])
     ingest.ingest_events(session, actor=SYSTEM, rows=kit.journey("SHP-1", a.id, 100))
-    good = snapshot(session)
+    good = kit.snapshot(session)
     assert ingest.rebuild(session, actor=SYSTEM, shipment_ids=[s.id]) == 0
     session.execute(update(Shipment).values(status=ShipmentStatus.PLANNED, event_count=1))
     assert ingest.rebuild(session, actor=SYSTEM, shipment_ids=[s.id]) == 1
-    assert snapshot(session) == good
+    assert kit.snapshot(session) == good
     with pytest.raises(Forbidden):
         ingest.rebuild(session, actor=world.actor("coord"), shipment_ids=[s.id])
 
@@ -401,7 +371,7 @@ def test_out_of_order_batched_and_resent_events_give_the_ordered_state(
     ordered = sorted(events, key=lambda e: (e["occurred_at"], e["external_id"]))
     with session.begin_nested() as outer:
         ingest.ingest_events(session, actor=SYSTEM, rows=ordered)
-        expected = snapshot(session)
+        expected = kit.snapshot(session)
         outer.rollback()
 
     @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -414,7 +384,7 @@ def test_out_of_order_batched_and_resent_events_give_the_ordered_state(
         with session.begin_nested() as example:
             for start, end in itertools.pairwise(bounds):
                 ingest.ingest_events(session, actor=SYSTEM, rows=stream[start:end])
-            assert snapshot(session) == expected
+            assert kit.snapshot(session) == expected
             shipments = list(session.scalars(select(Shipment.id)))
             assert ingest.rebuild(session, actor=SYSTEM, shipment_ids=shipments) == 0
             example.rollback()
@@ -433,15 +403,6 @@ def test_journeys_fixture_is_consistent(sites: None, session: Session) -> None:
     assert statuses == {"SHP-A": ShipmentStatus.RECEIVED, "SHP-B": ShipmentStatus.RECEIVED,
                         "SHP-C": ShipmentStatus.AT_HUB}
     assert dt.datetime.fromisoformat(rows[0]["occurred_at"]) == kit.T0
-
-
-def _stored_events(session: Session) -> list[tuple[Any, ...]]:
-    return [tuple(row) for row in session.execute(select(
-        DeliveryEvent.external_id, DeliveryEvent.shipment_id, DeliveryEvent.kind,
-        DeliveryEvent.occurred_at, DeliveryEvent.source, DeliveryEvent.hub_id,
-        DeliveryEvent.allocation_id, DeliveryEvent.quantity_received,
-        DeliveryEvent.quantity_damaged, DeliveryEvent.quantity_missing, DeliveryEvent.note)
-        .order_by(DeliveryEvent.external_id))]
 
 
 def test_clean_batch_column_path_matches_the_row_path(sites: None, session: Session,
@@ -471,8 +432,8 @@ def test_clean_batch_column_path_matches_the_row_path(sites: None, session: Sess
         with session.begin_nested() as attempt:
             result = ingest.ingest_events(session, actor=SYSTEM, rows=rows, source="batch")
             assert ingest.batch_digest(session, batch_id=result.batch_id) == result.digest
-            outcomes.append((result.model_dump(exclude={"batch_id"}), snapshot(session),
-                             _stored_events(session)))
+            outcomes.append((result.model_dump(exclude={"batch_id"}), kit.snapshot(session),
+                             kit.stored_events(session)))
             attempt.rollback()
     assert prepared == [True]
     assert outcomes[0] == outcomes[1]
@@ -517,13 +478,13 @@ def test_batch_overlapping_a_stored_one_records_only_the_new_events(
     session.flush()
     with session.begin_nested() as outer:
         ingest.ingest_events(session, actor=SYSTEM, rows=rows)
-        expected = snapshot(session)
+        expected = kit.snapshot(session)
         outer.rollback()
     ingest.ingest_events(session, actor=SYSTEM, rows=rows[:5])
     result = ingest.ingest_events(session, actor=SYSTEM, rows=rows)
     assert (result.inserted, result.duplicates) == (len(rows) - 5, 5)
     assert ingest.batch_digest(session, batch_id=result.batch_id) == result.digest
-    assert snapshot(session) == expected
+    assert kit.snapshot(session) == expected
 
 
 def test_batch_leaves_the_planner_settings_as_it_found_them(sites: None,

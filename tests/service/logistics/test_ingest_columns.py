@@ -22,7 +22,6 @@ from coalition.logistics.models import EventKind
 from coalition.logistics.state import Event, summarize
 from tests.factories import World
 from tests.service.logistics import kit
-from tests.service.logistics.test_ingest import _stored_events, snapshot
 
 K = EventKind
 T0 = kit.T0
@@ -184,8 +183,8 @@ class _BothPaths:
                                                     for e in exc.errors])
             else:
                 assert ingest.batch_digest(session, batch_id=result.batch_id) == result.digest
-                out = (result.model_dump(exclude={"batch_id"}), snapshot(session),
-                       _stored_events(session))
+                out = (result.model_dump(exclude={"batch_id"}), kit.snapshot(session),
+                       kit.stored_events(session))
             attempt.rollback()
         return out
 
